@@ -1,0 +1,96 @@
+"""The `urbangrid` command: demo, serve, worker, and every Django management command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urbangrid.settings")
+    import django
+
+    django.setup()
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from urbangrid.wsgi import application
+
+    class _App(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 120)
+
+        def load(self):
+            return application
+
+    _App().run()
+
+
+def _ensure_data_dir() -> None:
+    from django.conf import settings
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def demo(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="urbangrid demo", description="Run the demo city on the embedded database.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-serve", action="store_true", help="prepare the database and print logins, then exit")
+    args = parser.parse_args(argv)
+    _setup()
+    _ensure_data_dir()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("load_demo", if_empty=True)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from urbangrid.demo import print_logins
+
+    print_logins(f"http://{args.host}:{args.port}")
+    if not args.no_serve:
+        _serve(args.host, args.port, args.workers)
+
+
+def serve(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="urbangrid serve", description="Serve the web application.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+    args = parser.parse_args(argv)
+    _setup()
+    _ensure_data_dir()
+    _serve(args.host, args.port, args.workers)
+
+
+def worker(argv: list[str]) -> None:
+    _setup()
+    from django.core.management import call_command
+
+    call_command("db_worker", *argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else "help"
+    handlers = {"demo": demo, "serve": serve, "worker": worker}
+    if command in handlers:
+        handlers[command](argv[1:])
+        return
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    if command == "help" and len(argv) <= 1:
+        print("urbangrid demo | serve | worker | <any Django management command>\n")
+    execute_from_command_line(["urbangrid", *argv])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Point-to-grid spatial index (placeholder until implemented)."""
+
+
+def invalidate_index() -> None:
+    pass
