@@ -52,7 +52,7 @@ def demo(argv: list[str]) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("load_demo", if_empty=True)
     call_command("collectstatic", interactive=False, verbosity=0)
-    from urbangrid.demo import print_logins
+    from urbangrid.demo.builder import print_logins
 
     print_logins(f"http://{args.host}:{args.port}")
     if not args.no_serve:

@@ -24,7 +24,9 @@ def env_bool(name: str, default: bool) -> bool:
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-demo-key-change-me-in-production"
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "urbangrid.catalog",
     "urbangrid.workflow",
     "urbangrid.cases",
+    "urbangrid.demo",
 ]
 
 MIDDLEWARE = [
@@ -118,7 +121,7 @@ TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db
 # --- Domain configuration ---------------------------------------------------------------
 URBANGRID = {
     # GB/T 2260 code of the jurisdiction this installation serves (the demo district).
-    "JURISDICTION_CODE": os.environ.get("URBANGRID_JURISDICTION", "330402"),
+    "JURISDICTION_CODE": os.environ.get("URBANGRID_JURISDICTION", "330483"),
     # CJ/T 213 (14 digits, 2-digit sequence) or GB/T 30428.1 / DB11 (15 digits, 3-digit sequence).
     "GRID_CODE_LENGTH": int(os.environ.get("URBANGRID_GRID_CODE_LENGTH", "14")),
     # CJ/T 214-2007 (16 digits) or GB/T 47678.5-2026 (17 digits).

@@ -33,7 +33,9 @@ def _validation_error(request, exc: NinjaValidationError):
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
         fields[".".join(loc) or "_"] = err.get("msg", "invalid")
     return api.create_response(
-        request, error_body("invalid", "The request is not valid; see fields.", fields), status=400,
+        request,
+        error_body("invalid", "The request is not valid; see fields.", fields),
+        status=400,
     )
 
 
@@ -65,9 +67,11 @@ def _http_error(request, exc: HttpError):
 
 
 def _register_routers() -> None:
+    from urbangrid.cases.api import router as cases_router
     from urbangrid.geo.api import router as geo_router
 
     api.add_router("/geo", geo_router)
+    api.add_router("/cases", cases_router)
 
 
 _register_routers()

@@ -42,7 +42,9 @@ class Category(models.Model):
     )
     default_department_name = models.CharField(_("typical department"), max_length=100, blank=True)
     urgency = models.CharField(_("default urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
-    dispatch_limit_hours = models.DecimalField(_("register + dispatch limit (working hours)"), max_digits=6, decimal_places=2, default=0.5)
+    dispatch_limit_hours = models.DecimalField(
+        _("register + dispatch limit (working hours)"), max_digits=6, decimal_places=2, default=0.5,
+    )
     handle_limit = models.DecimalField(_("handling limit"), max_digits=7, decimal_places=2, null=True, blank=True)
     handle_unit = models.CharField(_("handling limit unit"), max_length=16, choices=TimeUnit.choices, blank=True)
     self_fix_allowed = models.BooleanField(_("quick self-fix allowed"), default=False)
@@ -75,17 +77,28 @@ class Component(models.Model):
     """A managed component (管理部件) with its CJ/T 214 identifier (标识码)."""
 
     obj_id = models.CharField(_("identifier"), max_length=17, unique=True)
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="components")
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="components",
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=ComponentState.choices, default=ComponentState.INTACT)
     lon = models.FloatField(_("longitude"))
     lat = models.FloatField(_("latitude"))
-    unit_grid = models.ForeignKey("geo.UnitGrid", verbose_name=_("unit grid"), null=True, blank=True, on_delete=models.PROTECT, related_name="components")
+    unit_grid = models.ForeignKey(
+        "geo.UnitGrid", verbose_name=_("unit grid"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="components",
+    )
     owner_department = models.ForeignKey(
-        "core.Department", verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_components",
+        "core.Department", verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_components",
     )
     maintainer_department = models.ForeignKey(
-        "core.Department", verbose_name=_("maintainer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="maintained_components",
+        "core.Department", verbose_name=_("maintainer"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="maintained_components",
+    )
+    authority_department = models.ForeignKey(
+        "core.Department", verbose_name=_("supervising authority"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="supervised_components",
     )
     address = models.CharField(_("location description"), max_length=200, blank=True)
     initial_date = models.DateField(_("survey date"), null=True, blank=True)
@@ -101,3 +114,44 @@ class Component(models.Model):
 
     def __str__(self) -> str:
         return self.obj_id
+
+
+class CategorySynonym(models.Model):
+    """A local name (别名) under which a class appears in city exports, e.g. 不明井盖 for 无主井盖."""
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="synonyms",
+    )
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("category synonym")
+        verbose_name_plural = _("category synonyms")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="category_synonym_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ComponentSequence(models.Model):
+    """Last sequence number issued per (county, class) for component identifiers (标识码顺序号).
+
+    Only ever increases, so numbers of deleted components are never issued again.
+    """
+
+    admin_code = models.CharField(_("county code"), max_length=6)
+    class_code = models.CharField(_("class code"), max_length=5)
+    last = models.PositiveIntegerField(_("last issued sequence number"), default=0)
+
+    class Meta:
+        verbose_name = _("component sequence")
+        verbose_name_plural = _("component sequences")
+        constraints = [
+            models.UniqueConstraint(fields=["admin_code", "class_code"], name="component_sequence_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.admin_code}{self.class_code}: {self.last:06d}"

@@ -18,6 +18,9 @@ def audit(actor: User | None, action: str, obj: Any = None, *, summary: str = ""
         object_type = str(data.pop("object_type"))
     return AuditLog.objects.create(
         actor=actor if (actor is not None and actor.pk) else None,
-        action=action, object_type=object_type, object_id=object_id,
-        summary=summary[:300], data=data,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        summary=summary[:300],
+        data=data,
     )

@@ -27,7 +27,11 @@ class Department(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=32, choices=DepartmentKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     #: GB/T 2260 / street / community code prefix of the territory this department answers
@@ -77,21 +81,31 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="members",
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
     # --- scope: where the user acts, as data (see core.scope) ---------------------------
     scope_city = models.BooleanField(
-        _("city-wide scope"), default=False,
+        _("city-wide scope"),
+        default=False,
         help_text=_("Sees and acts on the whole jurisdiction (center staff, leaders)."),
     )
     scope_departments = models.ManyToManyField(
-        Department, verbose_name=_("department scope"), blank=True, related_name="scoped_users",
+        Department,
+        verbose_name=_("department scope"),
+        blank=True,
+        related_name="scoped_users",
         help_text=_("Departments whose work this user sees, besides their own and its sub-units."),
     )
     scope_division_codes = models.CharField(
-        _("division scope"), max_length=500, blank=True,
+        _("division scope"),
+        max_length=500,
+        blank=True,
         help_text=_("Comma-separated district, street or community codes the user covers."),
     )
 
@@ -126,7 +140,11 @@ class AuditLog(models.Model):
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+        User,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=64)
@@ -178,9 +196,9 @@ class ApiToken(models.Model):
 
     @classmethod
     def user_for(cls, key: str) -> User | None:
-        token = (
-            cls.objects.select_related("user").filter(key_hash=cls.hash(key), revoked=False).first()
-        )
+        token = cls.objects.select_related("user").filter(key_hash=cls.hash(key), revoked=False).first()
         if token is None or not token.user.is_active:
             return None
         return token.user
+
+from .models_calendar import *  # noqa: E402, F403

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -141,3 +142,45 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GridRevision(models.Model):
+    """Change counters (版本号) for the in-memory grid index and gazetteer, one row (pk=1).
+
+    Every change to grids, divisions or places bumps a counter; each process compares the
+    counter with the one its in-memory index was built from and rebuilds when it moved,
+    so changes made by other processes (workers, management commands) are noticed.
+    """
+
+    grids = models.BigIntegerField(_("grid revision"), default=0)
+    places = models.BigIntegerField(_("gazetteer revision"), default=0)
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("geography revision")
+        verbose_name_plural = _("geography revisions")
+
+    def __str__(self) -> str:
+        return f"grids r{self.grids}, places r{self.places}"
+
+    @classmethod
+    def current(cls) -> tuple[int, int]:
+        """(grids, places) counters; (0, 0) before anything was loaded."""
+        row = cls.objects.filter(pk=1).values_list("grids", "places").first()
+        return row if row is not None else (0, 0)
+
+    @classmethod
+    def bump(cls, *, grids: bool = False, places: bool = False) -> None:
+        """Increment the chosen counters (creating the row on first use)."""
+        changes = {}
+        if grids:
+            changes["grids"] = models.F("grids") + 1
+        if places:
+            changes["places"] = models.F("places") + 1
+        if not changes:
+            return
+        if cls.objects.filter(pk=1).update(**changes, changed_at=timezone.now()):
+            return
+        _row, created = cls.objects.get_or_create(pk=1, defaults={"grids": int(grids), "places": int(places)})
+        if not created:  # another process created the row meanwhile
+            cls.objects.filter(pk=1).update(**changes, changed_at=timezone.now())

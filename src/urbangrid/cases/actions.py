@@ -1,0 +1,355 @@
+"""Domain actions for urban-management cases: what views, the API, commands and tasks call.
+
+Every state change goes through `urbangrid.workflow.engine`; these functions add the
+business steps around it (input validation, grid resolution, numbering, attachments).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from urbangrid.catalog.models import Category, Component
+from urbangrid.core.models import Department, User
+from urbangrid.core.roles import RoleCode
+from urbangrid.workflow import engine
+from urbangrid.workflow.errors import Invalid
+from urbangrid.workflow.models import History
+
+from .models import OPEN_STATES, Attachment, Case, CaseCounter, Light, Notification, Source, State
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+_IMAGE_SIGNATURES = {
+    b"\xff\xd8\xff": (".jpg", "image/jpeg"),
+    b"\x89PNG\r\n\x1a\n": (".png", "image/png"),
+    b"GIF87a": (".gif", "image/gif"),
+    b"GIF89a": (".gif", "image/gif"),
+}
+
+
+class OutsideJurisdiction(Invalid):
+    status = 422
+    code = "outside_jurisdiction"
+
+
+# --- attachments ------------------------------------------------------------------------
+
+
+def _sniff(head: bytes) -> tuple[str, str] | None:
+    for sig, kind in _IMAGE_SIGNATURES.items():
+        if head.startswith(sig):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp", "image/webp"
+    return None
+
+
+def upload_attachment(actor: User, content: bytes, filename: str = "") -> Attachment:
+    """Store an uploaded photo (JPEG, PNG, WebP or GIF, at most 10 MB) for a later operation."""
+    if not content:
+        raise Invalid(_("The file is empty."), fields={"file": _("Empty file.")})
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise Invalid(_("The file is larger than 10 MB."), fields={"file": _("Too large.")})
+    kind = _sniff(content[:16])
+    if kind is None:
+        raise Invalid(
+            _("“%(name)s” is not a JPEG, PNG, WebP or GIF image.") % {"name": filename or "file"},
+            fields={"file": _("Unsupported file type.")},
+        )
+    ext, mime = kind
+    att = Attachment(
+        token=secrets.token_hex(16),
+        extension=ext,
+        mime_type=mime,
+        size=len(content),
+        uploaded_by=actor,
+        uploaded_at=timezone.now(),
+    )
+    att.file.save(f"{att.token}{ext}", ContentFile(content), save=False)
+    att.save()
+    return att
+
+
+def claim_attachments(case: Case, actor: User, ids: Iterable[Any], kind: str, seq: int) -> list[dict[str, Any]]:
+    """Attach uploaded files (by token) to `case` for the history entry `seq`."""
+    tokens = [str(i) for i in ids]
+    if not tokens:
+        return []
+    found = list(Attachment.objects.select_for_update().filter(token__in=tokens, uploaded_by=actor, case__isnull=True))
+    missing = set(tokens) - {a.token for a in found}
+    if missing:
+        raise Invalid(
+            _("Unknown or already used photo: %(ids)s. Upload the photo first.") % {"ids": ", ".join(sorted(missing))},
+            fields={"photos": _("Unknown photo.")},
+        )
+    Attachment.objects.filter(pk__in=[a.pk for a in found]).update(case=case, kind=kind, history_seq=seq)
+    return [{"id": a.token, "kind": kind, "type": a.mime_type} for a in found]
+
+
+# --- creating a case --------------------------------------------------------------------
+
+
+def next_case_number(now: datetime) -> str:
+    day = timezone.localtime(now).strftime("%Y%m%d")
+    with transaction.atomic():
+        if not CaseCounter.objects.filter(day=day).update(value=F("value") + 1):
+            try:
+                with transaction.atomic():
+                    CaseCounter.objects.create(day=day, value=1)
+            except IntegrityError:
+                CaseCounter.objects.filter(day=day).update(value=F("value") + 1)
+        value = CaseCounter.objects.filter(day=day).values_list("value", flat=True).get()
+    return f"{settings.URBANGRID['JURISDICTION_CODE']}{day}{value:05d}"
+
+
+def suggest_department(category: Category, component: Component | None, unit_grid) -> Department | None:
+    """Who should fix it: the component's maintainer, then its owner, then the category's
+    department, then the territorial department of the grid (属地兜底)."""
+    for dept_id in (
+        component and component.maintainer_department_id,
+        component and component.owner_department_id,
+        category.default_department_id,
+        unit_grid and unit_grid.responsible_department_id,
+    ):
+        if dept_id:
+            return Department.objects.filter(pk=dept_id, is_active=True).first() or None
+    return None
+
+
+def resolve_category(value: Any) -> Category:
+    """A minor category from an instance, a primary key, "event:0102" / "component:0101",
+    or a plain code when it is unique across kinds."""
+    if isinstance(value, Category):
+        cat: Category | None = value
+    else:
+        text = str(value or "").strip()
+        qs = Category.objects.filter(parent__isnull=False, active=True)
+        if ":" in text:
+            kind, _sep, code = text.partition(":")
+            cat = qs.filter(kind=kind.strip(), code=code.strip()).first()
+        elif isinstance(value, int) or (text.isdigit() and len(text) not in (4, 5)):
+            cat = qs.filter(pk=int(text)).first()
+        else:
+            matches = list(qs.filter(code=text)[:2])
+            if len(matches) > 1:
+                raise Invalid(
+                    _(
+                        "Category code “%(c)s” exists for components and events; "
+                        "write “component:%(c)s” or “event:%(c)s”."
+                    )
+                    % {"c": text},
+                    fields={"category": _("Ambiguous category.")},
+                )
+            cat = matches[0] if matches else None
+    if cat is None or cat.parent_id is None or not cat.active:
+        raise Invalid(_("Unknown category “%(c)s”.") % {"c": value}, fields={"category": _("Unknown category.")})
+    return cat
+
+
+def locate(lon: Any, lat: Any, crs: str = "WGS84"):
+    """Convert to WGS-84 and find the grid; raise Invalid / OutsideJurisdiction with clear messages."""
+    from urbangrid.geo.crs import CoordinateError, UnknownCRS, to_wgs84
+    from urbangrid.geo.index import OutsideJurisdiction as Outside
+    from urbangrid.geo.index import get_index
+
+    try:
+        lon_w, lat_w = to_wgs84(float(lon), float(lat), crs or "WGS84")
+    except UnknownCRS as exc:
+        raise Invalid(str(exc), fields={"crs": str(exc)}) from None
+    except (CoordinateError, TypeError, ValueError) as exc:
+        raise Invalid(
+            _("Invalid coordinates: %(e)s") % {"e": exc}, fields={"lon": _("Invalid."), "lat": _("Invalid.")}
+        ) from None
+    try:
+        return lon_w, lat_w, get_index().locate(lon_w, lat_w)
+    except Outside:
+        raise OutsideJurisdiction(
+            _("The position %(lon).6f, %(lat).6f is outside the jurisdiction.") % {"lon": lon_w, "lat": lat_w},
+            fields={"lon": _("Outside the jurisdiction.")},
+        ) from None
+
+
+def create_case(
+    actor: User,
+    *,
+    source: str,
+    category: Any,
+    description: str,
+    lon: Any,
+    lat: Any,
+    crs: str = "WGS84",
+    address: str = "",
+    component: Any = None,
+    urgency: str | None = None,
+    reporter: Mapping[str, str] | None = None,
+    channel: Mapping[str, Any] | None = None,
+    photos: Iterable[str] = (),
+    now: datetime | None = None,
+) -> Case:
+    """Report a problem (上报 / 登记). The case waits in REPORTED for the operator."""
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    if source not in Source.values:
+        errors["source"] = _("Unknown source “%(s)s”.") % {"s": source}
+    if not (description or "").strip():
+        errors["description"] = _("Describe the problem.")
+    if urgency not in (None, "", "urgent", "normal"):
+        errors["urgency"] = _("Urgency must be “urgent” or “normal”.")
+    if errors:
+        raise Invalid(_("The report is not complete: %(f)s.") % {"f": ", ".join(errors)}, fields=errors)
+    cat = resolve_category(category)
+    comp = None
+    if component:
+        comp = Component.objects.filter(obj_id=str(component)).first()
+        if comp is None:
+            raise Invalid(
+                _("Unknown component “%(c)s”.") % {"c": component}, fields={"component": _("Unknown component.")}
+            )
+    lon_w, lat_w, loc = locate(lon, lat, crs)
+    reporter = reporter or {}
+    case = Case(
+        source=source,
+        channel=dict(channel or {}),
+        category=cat,
+        component=comp,
+        description=description.strip(),
+        address=(address or "").strip()[:200],
+        lon=lon_w,
+        lat=lat_w,
+        unit_grid_id=loc.unit_grid_id,
+        work_grid_id=loc.work_grid_id,
+        community_id=loc.community_id,
+        street_id=loc.street_id,
+        urgency=urgency or cat.urgency,
+        reporter_name=str(reporter.get("name", ""))[:64],
+        reporter_phone=str(reporter.get("phone", ""))[:32],
+        reporter_email=str(reporter.get("email", ""))[:254],
+        reported_by=actor if actor and actor.is_authenticated else None,
+        created_at=now,
+    )
+    with transaction.atomic():
+        case.number = next_case_number(now)
+        case.suggested_department = suggest_department(cat, comp, case.unit_grid)
+        engine.create(case, "report", actor, data={}, now=now)
+        claim_attachments(case, actor, photos, "before", 1)
+    return case
+
+
+# --- operations -------------------------------------------------------------------------
+
+
+def perform(
+    case: Case | int,
+    operation: str,
+    actor: User,
+    *,
+    version: int,
+    data: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> History:
+    """Perform any loop operation (`POST /cases/{id}/{operation}`)."""
+    if not isinstance(case, Case):
+        case = Case.objects.select_related("category").get(pk=case)
+    return engine.transition(case, operation, actor, version=version, data=data, now=now)
+
+
+def available_operations(case: Case, actor: User) -> list[engine.Transition]:
+    return Case.get_workflow().available(case, actor)
+
+
+def notify_department(case: Case, kind: str, message: str) -> int:
+    if not case.department_id:
+        return 0
+    users = User.objects.filter(
+        department_id=case.department_id, is_active=True, roles__code=RoleCode.HANDLER
+    ).distinct()
+    Notification.objects.bulk_create([Notification(user=u, case=case, kind=kind, message=message[:300]) for u in users])
+    return len(users)
+
+
+# --- time: lights, escalation, recomputation ----------------------------------------------
+
+
+def sweep_deadlines(now: datetime | None = None) -> dict[str, int]:
+    """Set due-soon (yellow) and overdue (red) lights on open cases, notify whoever holds the
+    case when its light changes, and escalate newly overdue cases to leaders if configured."""
+    now = now or timezone.now()
+    open_timed = Case.objects.filter(state__in=OPEN_STATES, deadline__isnull=False)
+    to_red = list(open_timed.filter(deadline__lt=now).exclude(light=Light.RED).values_list("pk", flat=True))
+    to_yellow = list(
+        open_timed.filter(deadline__gte=now, warn_at__lte=now).exclude(light=Light.YELLOW).values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        Case.objects.filter(pk__in=to_red).update(light=Light.RED)
+        Case.objects.filter(pk__in=to_yellow).update(light=Light.YELLOW)
+        Case.objects.filter(~Q(light=Light.GREEN), ~Q(pk__in=to_red + to_yellow)).filter(
+            Q(deadline__isnull=True) | Q(deadline__gte=now, warn_at__gt=now) | ~Q(state__in=OPEN_STATES)
+        ).update(light=Light.GREEN)
+        notes: list[Notification] = []
+        leaders = (
+            list(User.objects.filter(is_active=True, roles__code=RoleCode.LEADER).distinct())
+            if settings.URBANGRID.get("ESCALATE_OVERDUE_TO_LEADERS", True)
+            else []
+        )
+        for case in Case.objects.filter(pk__in=to_red + to_yellow).select_related("department"):
+            red = case.pk in to_red
+            text = (_("Case %(n)s is overdue.") if red else _("Case %(n)s is due soon.")) % {"n": case.number}
+            for user in _holders(case):
+                notes.append(Notification(user=user, case=case, kind="overdue" if red else "due_soon", message=text))
+            if red and case.state == State.HANDLING:
+                notes.extend(Notification(user=u, case=case, kind="escalated", message=text) for u in leaders)
+        Notification.objects.bulk_create(notes)
+    return {"red": len(to_red), "yellow": len(to_yellow), "notifications": len(notes)}
+
+
+def _holders(case: Case) -> list[User]:
+    """Who holds the case in its current state."""
+    role_by_state = {
+        State.REPORTED: RoleCode.OPERATOR,
+        State.FEEDBACK: RoleCode.OPERATOR,
+        State.ACCEPTED: RoleCode.SHIFT_LEADER,
+        State.PENDING_CLOSE: RoleCode.SHIFT_LEADER,
+        State.REGISTERED: RoleCode.DISPATCHER,
+        State.RETURN_REQUESTED: RoleCode.DISPATCHER,
+    }
+    users = User.objects.filter(is_active=True)
+    if case.state in (State.HANDLING,):
+        return list(users.filter(department_id=case.department_id, roles__code=RoleCode.HANDLER).distinct())
+    if case.state in (State.VERIFYING, State.CHECKING) and case.work_grid_id:
+        return list(case.work_grid.collectors.filter(is_active=True))
+    role = role_by_state.get(case.state)
+    if role is None:
+        return []
+    return list(users.filter(roles__code=role, scope_city=True).distinct())
+
+
+def recompute_open_deadlines(years: Iterable[int] | None = None) -> int:
+    """After the working calendar changed: recompute the deadline of every open timed case
+    from its stage start, limit and approved extensions."""
+    qs = Case.objects.filter(
+        state__in=OPEN_STATES, deadline__isnull=False, stage_started_at__isnull=False, stage_limit_amount__isnull=False
+    )
+    if years:
+        low = min(years)
+        qs = qs.filter(deadline__year__gte=low)
+    changed = 0
+    for case in qs.iterator():
+        at, provisional = engine.add_time(case.stage_started_at, case.stage_limit_amount, case.stage_limit_unit)
+        for entry in engine.history_for(case).filter(action="approve_extension", created_at__gte=case.stage_started_at):
+            at, p2 = engine.add_time(at, Decimal(entry.payload["amount"]), entry.payload["unit"])
+            provisional = provisional or p2
+        if at != case.deadline or provisional != case.deadline_provisional:
+            warn = case.stage_started_at + (at - case.stage_started_at) * engine.WARN_FRACTION
+            Case.objects.filter(pk=case.pk).update(deadline=at, deadline_provisional=provisional, warn_at=warn)
+            changed += 1
+    return changed

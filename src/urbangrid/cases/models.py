@@ -1,0 +1,280 @@
+"""Urban-management cases (案卷): the record that travels the seven-step loop."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from urbangrid.workflow.models import WorkflowObject
+
+
+class State(models.TextChoices):
+    REPORTED = "reported", _("reported")  # 已上报 / 待受理
+    VERIFYING = "verifying", _("verifying")  # 核实中
+    ACCEPTED = "accepted", _("accepted, awaiting registration")  # 已受理 / 待立案
+    REGISTERED = "registered", _("registered, awaiting dispatch")  # 已立案 / 待派遣
+    HANDLING = "handling", _("handling")  # 处置中
+    RETURN_REQUESTED = "return_requested", _("return requested")  # 回退待审
+    SUSPENDED = "suspended", _("suspended")  # 挂账
+    FEEDBACK = "feedback", _("handled, awaiting check")  # 已处置 / 待发核查
+    CHECKING = "checking", _("checking on site")  # 核查中
+    PENDING_CLOSE = "pending_close", _("awaiting closing")  # 待结案
+    CLOSED = "closed", _("closed")  # 已结案
+    REJECTED = "rejected", _("not registered")  # 不予受理 / 不予立案
+    VOIDED = "voided", _("voided")  # 作废
+    MERGED = "merged", _("merged into another case")  # 重复件合并
+
+
+OPEN_STATES = [s for s in State.values if s not in {State.CLOSED, State.REJECTED, State.VOIDED, State.MERGED}]
+
+
+class Source(models.TextChoices):
+    COLLECTOR = "collector", _("collector patrol")  # 监督员上报
+    HOTLINE = "hotline", _("hotline")  # 12345 / 12319 热线
+    CITIZEN = "citizen", _("citizen (web / app)")  # 公众举报
+    PARTNER = "partner", _("partner system (Open311)")  # 第三方系统
+    LEADER = "leader", _("leader or superior assignment")  # 领导交办 / 上级交办
+    MEDIA = "media", _("media exposure")  # 媒体曝光
+    VIDEO = "video", _("video alarm")  # 视频发现
+    SENSOR = "sensor", _("sensor alarm")  # 物联网感知
+    SYSTEM = "system", _("other system")  # 部门转办 / 其他系统
+
+
+class Light(models.TextChoices):
+    GREEN = "green", _("on time")
+    YELLOW = "yellow", _("due soon")
+    RED = "red", _("overdue")
+
+
+class PendingRequest(models.TextChoices):
+    NONE = "", _("none")
+    EXTENSION = "extension", _("extension requested")  # 延期申请
+    SUSPENSION = "suspension", _("suspension requested")  # 挂账申请
+    VOID = "void", _("void requested")  # 作废申请
+
+
+class Case(WorkflowObject):
+    """An urban-management case (案卷 / 案件)."""
+
+    number = models.CharField(_("case number"), max_length=24, unique=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    channel = models.JSONField(_("channel data"), default=dict, blank=True)
+    category = models.ForeignKey(
+        "catalog.Category", verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
+    )
+    component = models.ForeignKey(
+        "catalog.Component",
+        verbose_name=_("component"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+    )
+    description = models.TextField(_("description"))
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    lon = models.FloatField(_("longitude (WGS-84)"))
+    lat = models.FloatField(_("latitude (WGS-84)"))
+    unit_grid = models.ForeignKey(
+        "geo.UnitGrid", verbose_name=_("unit grid"), on_delete=models.PROTECT, related_name="cases"
+    )
+    work_grid = models.ForeignKey(
+        "geo.WorkGrid",
+        verbose_name=_("work grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    community = models.ForeignKey(
+        "geo.AdminDivision", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    street = models.ForeignKey(
+        "geo.AdminDivision", verbose_name=_("street"), on_delete=models.PROTECT, related_name="+"
+    )
+    urgency = models.CharField(_("urgency"), max_length=16, default="normal")
+    # --- reporter: personal data, never shown to the public ------------------------------
+    reporter_name = models.CharField(_("reporter name"), max_length=64, blank=True)
+    reporter_phone = models.CharField(_("reporter phone"), max_length=32, blank=True)
+    reporter_email = models.CharField(_("reporter e-mail"), max_length=254, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # --- responsibility ---------------------------------------------------------------
+    department = models.ForeignKey(
+        "core.Department",
+        verbose_name=_("responsible department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    suggested_department = models.ForeignKey(
+        "core.Department",
+        verbose_name=_("suggested department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # --- flags (not states) -------------------------------------------------------------
+    verified = models.BooleanField(_("verified on site"), null=True, blank=True)
+    supervised = models.BooleanField(_("supervised (督办)"), default=False)
+    urged_count = models.PositiveIntegerField(_("urged"), default=0)
+    rework_count = models.PositiveIntegerField(_("rework"), default=0)
+    return_count = models.PositiveIntegerField(_("returns"), default=0)
+    extension_count = models.PositiveIntegerField(_("extensions"), default=0)
+    self_handled = models.BooleanField(_("fixed by the collector"), default=False)
+    pending_request = models.CharField(_("pending request"), max_length=16, choices=PendingRequest.choices, blank=True)
+    pending_data = models.JSONField(_("pending request data"), default=dict, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
+    # --- milestones -----------------------------------------------------------------------
+    created_at = models.DateTimeField(_("reported at"), db_index=True)
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["department", "state", "deadline"], name="case_dept_todo"),
+            models.Index(fields=["state", "deadline"], name="case_state_deadline"),
+            models.Index(fields=["unit_grid", "state"], name="case_grid_state"),
+            models.Index(fields=["work_grid", "state"], name="case_workgrid_state"),
+            models.Index(fields=["category", "created_at"], name="case_category_created"),
+            models.Index(fields=["source", "created_at"], name="case_source_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @classmethod
+    def get_workflow(cls):
+        from .loop import URBAN_LOOP
+
+        return URBAN_LOOP
+
+
+class AttachmentKind(models.TextChoices):
+    BEFORE = "before", _("before")
+    AFTER = "after", _("after")
+    VERIFY = "verify", _("verification")
+    CHECK = "check", _("check")
+    OTHER = "other", _("other")
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    return f"cases/{instance.uploaded_at:%Y/%m}/{instance.token}{instance.extension}"
+
+
+class Attachment(models.Model):
+    """A photo or document uploaded by staff; claimed by the case operation that uses it."""
+
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    file = models.FileField(_("file"), upload_to=_attachment_path)
+    extension = models.CharField(max_length=8)
+    mime_type = models.CharField(_("type"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=AttachmentKind.choices, blank=True)
+    history_seq = models.PositiveIntegerField(_("history entry"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind or 'file'} {self.token}"
+
+
+class CaseCounter(models.Model):
+    """Daily sequence for case numbers: <county code><yyyymmdd><5-digit sequence>."""
+
+    day = models.CharField(max_length=8, unique=True)
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("case number counter")
+        verbose_name_plural = _("case number counters")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.value}"
+
+
+class StageLimit(models.Model):
+    """Time limit for a center stage (环节时限), editable by administrators."""
+
+    class Stage(models.TextChoices):
+        ACCEPT = "accept", _("acceptance")  # 受理
+        VERIFY = "verify", _("verification")  # 核实
+        REGISTER = "register", _("registration")  # 立案
+        DISPATCH = "dispatch", _("dispatch")  # 派遣
+        SEND_CHECK = "send_check", _("sending the check")  # 发核查
+        CHECK = "check", _("on-site check")  # 核查
+        CLOSE = "close", _("closing")  # 结案
+        APPROVE = "approve", _("approval of a request")  # 审批
+        REWORK = "rework", _("rework")  # 返工
+
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    urgency = models.CharField(_("urgency"), max_length=16, blank=True, help_text=_("Empty: any urgency."))
+    amount = models.DecimalField(_("limit"), max_digits=7, decimal_places=2)
+    unit = models.CharField(
+        _("unit"),
+        max_length=16,
+        choices=[
+            ("working_hours", _("working hours")),
+            ("working_days", _("working days")),
+            ("hours", _("natural hours")),
+        ],
+    )
+
+    class Meta:
+        verbose_name = _("stage time limit")
+        verbose_name_plural = _("stage time limits")
+        constraints = [models.UniqueConstraint(fields=["stage", "urgency"], name="stage_limit_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.urgency or '*'}: {self.amount} {self.unit}"
+
+
+class Notification(models.Model):
+    """A message to a user about a case (due soon, overdue, urged, assigned)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,53 @@
+"""Selectors shared by the API, the web UI and exports: one place decides what a user sees."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from urbangrid.core.models import User
+from urbangrid.core.roles import RoleCode
+from urbangrid.core.scope import department_ids_for, scope_q
+
+from .models import Case, PendingRequest
+from .models import State as S
+
+CENTER_PRIVACY_ROLES = (RoleCode.OPERATOR, RoleCode.SHIFT_LEADER, RoleCode.LEADER, RoleCode.ADMINISTRATOR)
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    """The cases `user` may see (role + scope), with what lists need joined."""
+    return Case.objects.filter(scope_q(user)).select_related(
+        "category", "department", "unit_grid", "work_grid", "community", "street"
+    )
+
+
+def todo_q(user: User) -> Q:
+    """Cases waiting for `user` in any of their roles (待办)."""
+    q = Q(pk__in=[])
+    if user.has_role(RoleCode.COLLECTOR):
+        q |= Q(state__in=[S.VERIFYING, S.CHECKING], work_grid__collectors=user)
+    if user.has_role(RoleCode.OPERATOR):
+        q |= Q(state__in=[S.REPORTED, S.FEEDBACK])
+    if user.has_role(RoleCode.SHIFT_LEADER):
+        q |= Q(state__in=[S.ACCEPTED, S.PENDING_CLOSE]) | Q(pending_request=PendingRequest.VOID)
+    if user.has_role(RoleCode.DISPATCHER):
+        q |= Q(state__in=[S.REGISTERED, S.RETURN_REQUESTED]) | Q(
+            state=S.HANDLING, pending_request__in=[PendingRequest.EXTENSION, PendingRequest.SUSPENSION]
+        )
+    if user.has_role(RoleCode.LEADER):
+        q |= Q(state=S.HANDLING, pending_request=PendingRequest.SUSPENSION)
+    if user.has_role(RoleCode.HANDLER):
+        ids = department_ids_for(user)
+        if ids:
+            q |= Q(state=S.HANDLING, department_id__in=ids)
+    return q
+
+
+def department_todo(department_id: int) -> QuerySet[Case]:
+    """One department's open tasks, most urgent deadline first (uses index case_dept_todo)."""
+    return Case.objects.filter(department_id=department_id, state=S.HANDLING).order_by("deadline", "id")
+
+
+def may_see_reporter(user: User) -> bool:
+    """Reporter personal data is shown only to center staff who deal with reporters."""
+    return user.is_superuser or user.has_role(*CENTER_PRIVACY_ROLES)

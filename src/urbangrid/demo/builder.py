@@ -1,0 +1,230 @@
+"""The demo city (演示城市): a reproducible district with its organisation, people, base data
+and a few hundred cases at every stage of the loop, built through the real actions."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from urbangrid.core.models import Department, DepartmentKind, Role, User
+from urbangrid.core.roles import RoleCode
+
+DEMO_PASSWORD = "urbangrid-demo"
+DEMO_SEED = 20261122
+
+CENTERS = [
+    ("SC", "桐乡市数字城管监督中心", DepartmentKind.SUPERVISION_CENTER),
+    ("CC", "桐乡市城市管理指挥中心", DepartmentKind.COMMAND_CENTER),
+]
+#: Professional departments and companies, named as in categories.csv so categories map to them.
+PROFESSIONAL = [
+    ("ZF", "城管执法局", DepartmentKind.ENFORCEMENT),
+    ("HW", "环卫部门", DepartmentKind.PROFESSIONAL),
+    ("YL", "园林部门", DepartmentKind.PROFESSIONAL),
+    ("JJ", "公安交警部门", DepartmentKind.PROFESSIONAL),
+    ("GA", "公安部门", DepartmentKind.PROFESSIONAL),
+    ("SW", "水务部门", DepartmentKind.PROFESSIONAL),
+    ("SZ", "市政部门", DepartmentKind.PROFESSIONAL),
+    ("PS", "市政排水部门", DepartmentKind.PROFESSIONAL),
+    ("QL", "市政部门(桥梁)", DepartmentKind.PROFESSIONAL),
+    ("LD", "路灯管理部门", DepartmentKind.PROFESSIONAL),
+    ("HB", "生态环境部门", DepartmentKind.PROFESSIONAL),
+    ("ZJ", "住建部门", DepartmentKind.PROFESSIONAL),
+    ("JT", "交通运输部门", DepartmentKind.PROFESSIONAL),
+    ("GD", "供电公司", DepartmentKind.COMPANY),
+    ("GS", "供水公司", DepartmentKind.COMPANY),
+    ("RQ", "燃气公司", DepartmentKind.COMPANY),
+    ("TX", "通信运营商", DepartmentKind.COMPANY),
+    ("GJ", "公交公司", DepartmentKind.COMPANY),
+    ("GB", "广电网络公司", DepartmentKind.COMPANY),
+]
+#: Event classes a collector may fix on the spot (自处置 whitelist, city configuration).
+SELF_FIX_EVENTS = ["0104", "0201", "0204", "0506", "0601", "0603"]
+
+
+@dataclass
+class Login:
+    username: str
+    role: str
+    department: str
+    note: str = ""
+
+
+def is_empty() -> bool:
+    return not User.objects.filter(username="admin").exists()
+
+
+def _roles() -> dict[str, Role]:
+    from urbangrid.core.actions import ensure_roles
+
+    return ensure_roles()
+
+
+def _user(username: str, name: str, dept: Department | None, roles: list[Role], **extra) -> User:
+    user = User(username=username, display_name=name, department=dept, **extra)
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    user.roles.set(roles)
+    return user
+
+
+@transaction.atomic
+def build_demo(seed: int = DEMO_SEED, *, components: int = 20000, cases: int = 300) -> dict[str, int]:
+    """Build the whole demo city into an empty database; returns counts."""
+    from urbangrid.catalog.actions import load_categories
+    from urbangrid.catalog.demo import build_demo_components
+    from urbangrid.catalog.models import Category
+    from urbangrid.geo.demo import build_demo_geography
+    from urbangrid.geo.models import AdminDivision, DivisionLevel, UnitGrid, WorkGrid
+
+    roles = _roles()
+    geo_counts = build_demo_geography(seed=seed)
+    depts: dict[str, Department] = {}
+    for code, name, kind in CENTERS + PROFESSIONAL:
+        depts[code] = Department.objects.create(code=code, name=name, kind=kind)
+    streets = list(AdminDivision.objects.filter(level=DivisionLevel.STREET).order_by("code"))
+    for street in streets:
+        office = Department.objects.create(
+            code=f"JD{street.code[-3:]}",
+            name=f"{street.name}办事处",
+            kind=DepartmentKind.STREET_OFFICE,
+            division_code=street.code,
+        )
+        depts[office.code] = office
+        UnitGrid.objects.filter(community__parent=street).update(responsible_department=office)
+
+    report = load_categories()
+    if report.errors:
+        raise RuntimeError(f"categories.csv has errors: {report.errors[:3]}")
+    Category.objects.filter(kind="event", code__in=SELF_FIX_EVENTS).update(self_fix_allowed=True)
+
+    admin = _user("admin", "系统管理员", None, [roles[RoleCode.ADMINISTRATOR]], is_staff=True, is_superuser=True)
+    center, command = depts["SC"], depts["CC"]
+    city = {"scope_city": True}
+    _user("operator", "受理员 王芳", center, [roles[RoleCode.OPERATOR]], **city)
+    _user("operator2", "受理员 李静", center, [roles[RoleCode.OPERATOR]], **city)
+    _user("shiftleader", "值班长 陈刚", center, [roles[RoleCode.SHIFT_LEADER]], **city)
+    _user("dispatcher", "派遣员 张伟", command, [roles[RoleCode.DISPATCHER]], **city)
+    _user("leader", "中心主任 刘洋", command, [roles[RoleCode.LEADER]], **city)
+    _user("officer", "执法队员 赵磊", depts["ZF"], [roles[RoleCode.ENFORCEMENT_OFFICER]])
+    _user("legal", "法制审核员 孙丽", depts["ZF"], [roles[RoleCode.LEGAL_REVIEWER]])
+    _user("inspector", "检查员 周强", depts["ZJ"], [roles[RoleCode.INSPECTOR]])
+    _user("citizen", "市民 吴敏", None, [roles[RoleCode.CITIZEN]])
+    for code, dept in depts.items():
+        if dept.kind in (DepartmentKind.SUPERVISION_CENTER, DepartmentKind.COMMAND_CENTER):
+            continue
+        _user(f"handler-{code.lower()}", f"{dept.name} 处置员", dept, [roles[RoleCode.HANDLER]])
+    collectors = []
+    for i, wg in enumerate(WorkGrid.objects.order_by("code"), start=1):
+        collector = _user(f"collector{i:02d}", f"监督员 {wg.name}", center, [roles[RoleCode.COLLECTOR]])
+        wg.collectors.add(collector)
+        collectors.append(collector)
+
+    n_components = build_demo_components(count=components, seed=seed) if components else 0
+    n_cases = build_demo_cases(cases, seed=seed) if cases else 0
+    from urbangrid.core.audit import audit
+
+    audit(admin, "demo.build", summary="demo city built", object_type="demo", seed=seed)
+    return {
+        **{k: v for k, v in geo_counts.items() if isinstance(v, int)},
+        "departments": Department.objects.count(),
+        "users": User.objects.count(),
+        "components": n_components,
+        "cases": n_cases,
+    }
+
+
+def build_demo_cases(count: int, seed: int = DEMO_SEED) -> int:
+    """Cases at every stage, driven through the real loop so history and timers are true."""
+    from urbangrid.cases.actions import create_case, perform
+    from urbangrid.catalog.models import Category
+    from urbangrid.geo.index import get_index
+    from urbangrid.geo.models import UnitGrid
+
+    rng = random.Random(seed)
+    users = {u.username: u for u in User.objects.filter(username__in=["operator", "shiftleader", "dispatcher"])}
+    op, shift, disp = users["operator"], users["shiftleader"], users["dispatcher"]
+    events = list(Category.objects.filter(kind="event", parent__isnull=False, default_department__isnull=False))
+    grids = list(UnitGrid.objects.select_related("work_grid").filter(work_grid__isnull=False))
+    index = get_index()
+    start = timezone.now() - timedelta(days=20)
+    made = 0
+    for i in range(count):
+        grid = rng.choice(grids)
+        collector = grid.work_grid.collectors.first()
+        lon = (grid.min_lon + grid.max_lon) / 2
+        lat = (grid.min_lat + grid.max_lat) / 2
+        try:
+            index.locate(lon, lat)
+        except ValueError:
+            continue
+        cat = rng.choice(events)
+        now = start + timedelta(minutes=i * 90)
+        case = create_case(
+            collector,
+            source="collector",
+            category=cat,
+            description=f"{cat.name}（巡查发现）",
+            lon=lon,
+            lat=lat,
+            address=grid.name or grid.code,
+            now=now,
+        )
+        made += 1
+        steps = rng.choice([0, 1, 2, 3, 3, 4, 4, 4])
+        t = now
+        if steps >= 1:
+            t += timedelta(minutes=5)
+            perform(case, "accept", op, version=case.version, now=t)
+        if steps >= 2:
+            t += timedelta(minutes=8)
+            perform(case, "register", shift, version=case.version, now=t)
+        if steps >= 3 and case.suggested_department_id:
+            t += timedelta(minutes=6)
+            perform(
+                case, "dispatch", disp, version=case.version, data={"department": case.suggested_department_id}, now=t
+            )
+    return made
+
+
+def logins() -> list[Login]:
+    rows = []
+    wanted = [
+        "admin",
+        "operator",
+        "shiftleader",
+        "dispatcher",
+        "leader",
+        "collector01",
+        "handler-hw",
+        "handler-sz",
+        "officer",
+        "legal",
+        "inspector",
+        "citizen",
+    ]
+    users = {u.username: u for u in User.objects.filter(username__in=wanted).select_related("department")}
+    for name in wanted:
+        u = users.get(name)
+        if u is None:
+            continue
+        role = ", ".join(str(r.get_code_display()) for r in u.roles.all())
+        rows.append(Login(u.username, role, u.department.name if u.department else "—"))
+    return rows
+
+
+def print_logins(url: str) -> None:
+    print(f"\nurbangrid is running at {url}/  (admin: {url}/admin/, API docs: {url}/api/v1/docs)")
+    print(f"Demo staff accounts — password for every account: {DEMO_PASSWORD}\n")
+    print(f"  {'username':<14} {'role':<22} department")
+    for row in logins():
+        print(f"  {row.username:<14} {row.role:<22} {row.department}")
+    extra = User.objects.filter(username__startswith="collector").count()
+    print(
+        f"\n  collector01 … collector{extra:02d}: one collector per work grid; "
+        "handler-<dept>: one handler per department.\n"
+    )

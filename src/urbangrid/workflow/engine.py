@@ -1,0 +1,436 @@
+"""The workflow engine (流程引擎): declarative definitions and the one `transition` function.
+
+A `Workflow` is data: states, transitions (who may fire each, required inputs, guards,
+effects) and stage timers. `transition()` is the only way a workflow object changes state:
+inside one database transaction it locks the row, checks the version (optimistic
+locking), the actor's role and scope, the inputs and guards, applies the effects, moves
+the stage timer on the working calendar and appends a `History` entry.
+
+The engine knows no case kind: any model deriving from `WorkflowObject` opts in by
+returning its definition from `get_workflow()`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .errors import Conflict, Invalid, NotAllowed, WrongState
+from .models import History, WorkflowObject
+
+Guard = Callable[["Context"], None]
+Effect = Callable[["Context"], None]
+#: A timer returns (amount, unit) for a stage, or None when the stage is not timed.
+TimerFn = Callable[[WorkflowObject], "tuple[Decimal, str] | None"]
+
+
+class Clock(enum.StrEnum):
+    """What a transition does to the running stage timer."""
+
+    KEEP = "keep"  # same stage, same deadline (urge, flags, requests)
+    CLEAR = "clear"  # the stage ends and no new timed stage starts
+    START = "start"  # the stage ends and the transition's timer starts
+    PAUSE = "pause"  # freeze: remember what is left (suspension, return request)
+    RESUME = "resume"  # restart with what was left
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: tuple[str, ...]
+    target: str | None  # None: the state does not change
+    roles: tuple[str, ...]
+    label: str
+    needs: tuple[str, ...] = ()
+    guards: tuple[Guard, ...] = ()  # conditions on actor, scope and object (hide the operation)
+    validate: tuple[Guard, ...] = ()  # checks of the input, run after the guards
+    effects: tuple[Effect, ...] = ()
+    timer: str | None = None
+    clock: Clock | None = None
+
+    @property
+    def clock_op(self) -> Clock:
+        if self.clock is not None:
+            return self.clock
+        if self.timer:
+            return Clock.START
+        return Clock.KEEP if self.target is None else Clock.CLEAR
+
+    @property
+    def is_creation(self) -> bool:
+        return not self.sources
+
+
+def T(
+    name: str,
+    sources: str | Iterable[str],
+    target: str | None,
+    *,
+    roles: str | Iterable[str],
+    label: str,
+    needs: Iterable[str] = (),
+    guards: Iterable[Guard] = (),
+    validate: Iterable[Guard] = (),
+    effects: Iterable[Effect] = (),
+    timer: str | None = None,
+    clock: Clock | None = None,
+) -> Transition:
+    """Shorthand used by definitions: `T("dispatch", REGISTERED, HANDLING, roles="dispatcher", ...)`."""
+    return Transition(
+        name=name,
+        sources=(sources,) if isinstance(sources, str) else tuple(sources),
+        target=target,
+        roles=(roles,) if isinstance(roles, str) else tuple(roles),
+        label=label,
+        needs=tuple(needs),
+        guards=tuple(guards),
+        validate=tuple(validate),
+        effects=tuple(effects),
+        timer=timer,
+        clock=clock,
+    )
+
+
+@dataclass
+class Workflow:
+    name: str
+    states: Mapping[str, Any]  # code -> label
+    transitions: list[Transition]
+    timers: Mapping[str, TimerFn] = field(default_factory=dict)
+    terminal: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.by_name: dict[str, Transition] = {}
+        for t in self.transitions:
+            if t.name in self.by_name:
+                raise ValueError(f"{self.name}: duplicate transition {t.name}")
+            for s in (*t.sources, *([t.target] if t.target else [])):
+                if s not in self.states:
+                    raise ValueError(f"{self.name}.{t.name}: unknown state {s}")
+            if t.timer and t.timer not in self.timers:
+                raise ValueError(f"{self.name}.{t.name}: unknown timer {t.timer}")
+            self.by_name[t.name] = t
+
+    def get(self, name: str) -> Transition:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise Invalid(_("Unknown operation “%(op)s”.") % {"op": name}) from None
+
+    def state_label(self, state: str) -> str:
+        return str(self.states.get(state, state))
+
+    def available(self, obj: WorkflowObject, actor) -> list[Transition]:
+        """The operations `actor` may perform on `obj` now (role, state and guards pass;
+        inputs are not checked)."""
+        result = []
+        for t in self.transitions:
+            if t.is_creation or obj.state not in t.sources:
+                continue
+            role = _pick_role(actor, t, raise_=False)
+            if role is None:
+                continue
+            ctx = Context(obj=obj, actor=actor, role=role, data={}, transition=t, now=timezone.now(), workflow=self)
+            try:
+                for guard in t.guards:
+                    guard(ctx)
+            except (NotAllowed, Invalid):
+                continue
+            result.append(t)
+        return result
+
+
+@dataclass
+class Context:
+    """What guards and effects see: the locked object, the actor and the validated input."""
+
+    obj: WorkflowObject
+    actor: Any
+    role: str
+    data: dict[str, Any]
+    transition: Transition
+    now: datetime
+    workflow: Workflow
+    payload: dict[str, Any] = field(default_factory=dict)  # extra data written to history
+    attachments: list[Any] = field(default_factory=list)
+    deadline_override: tuple[datetime, bool] | None = None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def set_deadline(self, at: datetime, provisional: bool = False) -> None:
+        """Effects that move the deadline (extension) call this."""
+        self.deadline_override = (at, provisional)
+
+
+def _pick_role(actor, t: Transition, *, raise_: bool = True) -> str | None:
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        if raise_:
+            raise NotAllowed(_("Sign in first."))
+        return None
+    for role in t.roles:
+        if actor.has_role(role):
+            return role
+    if raise_:
+        raise NotAllowed(_("Your role does not allow “%(op)s”.") % {"op": t.label})
+    return None
+
+
+def _is_empty(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, str) and not value.strip())
+        or (isinstance(value, (list, tuple, dict)) and not value)
+    )
+
+
+def _check(ctx: Context) -> None:
+    t = ctx.transition
+    missing = {
+        n: _("This field is required for “%(op)s”.") % {"op": t.label} for n in t.needs if _is_empty(ctx.data.get(n))
+    }
+    if missing:
+        raise Invalid(
+            _("Missing input for “%(op)s”: %(fields)s.") % {"op": t.label, "fields": ", ".join(missing)},
+            fields=missing,
+        )
+    for guard in t.guards:
+        guard(ctx)
+    for check in t.validate:
+        check(ctx)
+
+
+# --- timers -----------------------------------------------------------------------------
+
+
+def _calendar():
+    from urbangrid.core.calendar import get_calendar
+
+    return get_calendar()
+
+
+def minutes_between(start: datetime, end: datetime, unit: str) -> int:
+    if unit == "hours":
+        return int((end - start).total_seconds() // 60)
+    return _calendar().working_minutes_between(start, end)
+
+
+def add_time(start: datetime, amount: Decimal | float, unit: str) -> tuple[datetime, bool]:
+    deadline = _calendar().add(start, amount, unit)
+    return deadline.at, deadline.provisional
+
+
+def _end_stage(obj: WorkflowObject, now: datetime) -> dict[str, Any]:
+    """Close the running stage and return what the history entry records about it."""
+    if not obj.stage or obj.stage_started_at is None:
+        return {}
+    unit = obj.stage_limit_unit or "working_hours"
+    info: dict[str, Any] = {
+        "stage": obj.stage,
+        "time_used_minutes": minutes_between(obj.stage_started_at, now, unit),
+        "overdue": bool(obj.deadline and now > obj.deadline),
+    }
+    if obj.stage_limit_amount is not None:
+        info["stage_limit"] = f"{obj.stage_limit_amount.normalize():f} {unit}"
+    return info
+
+
+def _start_stage(obj: WorkflowObject, wf: Workflow, name: str, now: datetime) -> None:
+    spec = wf.timers[name](obj)
+    obj.stage = name
+    obj.stage_started_at = now
+    obj.paused_remaining_minutes = None
+    if spec is None:
+        obj.stage_limit_amount = None
+        obj.stage_limit_unit = ""
+        _set_deadline(obj, now, None, False)
+        return
+    amount, unit = spec
+    obj.stage_limit_amount = Decimal(str(amount))
+    obj.stage_limit_unit = unit
+    _set_deadline(obj, now, *add_time(now, obj.stage_limit_amount, unit))
+
+
+WARN_FRACTION = 0.75
+
+
+def _set_deadline(obj: WorkflowObject, start: datetime, at: datetime | None, provisional: bool) -> None:
+    obj.deadline = at
+    obj.deadline_provisional = provisional if at else False
+    obj.warn_at = start + (at - start) * WARN_FRACTION if at and at > start else at
+
+
+def _clear_stage(obj: WorkflowObject) -> None:
+    obj.stage = ""
+    obj.stage_started_at = None
+    obj.stage_limit_amount = None
+    obj.stage_limit_unit = ""
+    _set_deadline(obj, timezone.now(), None, False)
+    obj.paused_remaining_minutes = None
+
+
+def _apply_clock(ctx: Context, op: Clock) -> dict[str, Any]:
+    obj, now = ctx.obj, ctx.now
+    info: dict[str, Any] = {}
+    if op is Clock.KEEP:
+        pass
+    elif op is Clock.PAUSE:
+        info = _end_stage(obj, now)
+        if obj.deadline is not None:
+            unit = obj.stage_limit_unit or "working_hours"
+            obj.paused_remaining_minutes = max(0, minutes_between(now, obj.deadline, unit))
+            if obj.deadline < now:
+                obj.paused_remaining_minutes = -minutes_between(obj.deadline, now, unit)
+        _set_deadline(obj, now, None, False)
+        obj.stage_started_at = None
+    elif op is Clock.RESUME:
+        # The resumed stage is timed by what was left: the stage limit becomes the rest, so
+        # that the deadline can always be recomputed from (stage_started_at, limit).
+        obj.stage_started_at = now
+        remaining = obj.paused_remaining_minutes
+        if remaining is not None:
+            unit = "hours" if obj.stage_limit_unit == "hours" else "working_hours"
+            rest = Decimal(max(remaining, 0)) / 60
+            obj.stage_limit_amount, obj.stage_limit_unit = rest.quantize(Decimal("0.01")), unit
+            _set_deadline(obj, now, *add_time(now, rest, unit))
+            if remaining < 0:  # already overdue when paused: it stays overdue
+                _set_deadline(obj, now, now, False)
+        obj.paused_remaining_minutes = None
+    elif op is Clock.START:
+        info = _end_stage(obj, now)
+        _start_stage(obj, ctx.workflow, ctx.transition.timer or "", now)
+    elif op is Clock.CLEAR:
+        info = _end_stage(obj, now)
+        _clear_stage(obj)
+    if ctx.deadline_override is not None:
+        _set_deadline(obj, now, *ctx.deadline_override)
+    return info
+
+
+# --- the one function -------------------------------------------------------------------
+
+
+def _write_history(ctx: Context, from_state: str, deadline_before, stage_info: dict[str, Any]) -> History:
+    obj = ctx.obj
+    reason = ctx.data.get("reason") or ctx.data.get("note") or ""
+    return History.objects.create(
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=obj.pk,
+        seq=obj.version,
+        action=ctx.transition.name,
+        from_state=from_state,
+        to_state=obj.state,
+        actor=ctx.actor,
+        role=ctx.role,
+        department_id=getattr(ctx.actor, "department_id", None),
+        reason=str(reason),
+        payload=ctx.payload,
+        attachments=ctx.attachments,
+        stage=stage_info.get("stage", ""),
+        stage_limit=stage_info.get("stage_limit", ""),
+        time_used_minutes=stage_info.get("time_used_minutes"),
+        overdue=stage_info.get("overdue", False),
+        deadline_before=deadline_before,
+        deadline_after=obj.deadline,
+        created_at=ctx.now,
+    )
+
+
+def transition(
+    obj: WorkflowObject,
+    action: str,
+    actor,
+    *,
+    version: int,
+    data: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> History:
+    """Perform `action` on `obj` as `actor`. Raises NotAllowed, Conflict, WrongState or Invalid;
+    on any error nothing is changed. On success `obj` is refreshed in place."""
+    model = type(obj)
+    wf: Workflow = model.get_workflow()
+    t = wf.get(action)
+    if t.is_creation:
+        raise Invalid(_("“%(op)s” creates a new record; it cannot be applied to an existing one.") % {"op": t.label})
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=obj.pk)
+        if locked.version != version:
+            raise Conflict(
+                _(
+                    "This record was changed by someone else (version %(current)s, you had %(yours)s). "
+                    "Reload it and try again."
+                )
+                % {"current": locked.version, "yours": version}
+            )
+        if locked.state not in t.sources:
+            raise WrongState(
+                _("“%(op)s” is not possible while the state is “%(state)s”.")
+                % {"op": t.label, "state": wf.state_label(locked.state)}
+            )
+        role = _pick_role(actor, t)
+        ctx = Context(
+            obj=locked, actor=actor, role=role or "", data=dict(data or {}), transition=t, now=now, workflow=wf
+        )
+        _check(ctx)
+        from_state, deadline_before = locked.state, locked.deadline
+        for effect in t.effects:
+            effect(ctx)
+        if t.target:
+            locked.state = t.target
+        stage_info = _apply_clock(ctx, t.clock_op)
+        locked.version += 1
+        locked.save()
+        entry = _write_history(ctx, from_state, deadline_before, stage_info)
+        for callback in ctx.after_commit:
+            transaction.on_commit(callback)
+    for f in model._meta.concrete_fields:
+        setattr(obj, f.attname, getattr(locked, f.attname))
+    return entry
+
+
+def create(
+    obj: WorkflowObject,
+    action: str,
+    actor,
+    *,
+    data: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> History:
+    """Insert a new workflow object through its creation transition (e.g. "report")."""
+    model = type(obj)
+    wf: Workflow = model.get_workflow()
+    t = wf.get(action)
+    if not t.is_creation or t.target is None:
+        raise Invalid(_("“%(op)s” does not create a record.") % {"op": t.label})
+    now = now or timezone.now()
+    with transaction.atomic():
+        role = _pick_role(actor, t)
+        ctx = Context(obj=obj, actor=actor, role=role or "", data=dict(data or {}), transition=t, now=now, workflow=wf)
+        _check(ctx)
+        for effect in t.effects:
+            effect(ctx)
+        obj.state = t.target
+        obj.version = 1
+        if t.timer:
+            _start_stage(obj, wf, t.timer, now)
+        obj.save(force_insert=True)
+        entry = _write_history(ctx, "", None, {})
+        for callback in ctx.after_commit:
+            transaction.on_commit(callback)
+    return entry
+
+
+def history_for(obj: WorkflowObject):
+    return (
+        History.objects.filter(content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk)
+        .select_related("actor", "department")
+        .order_by("seq")
+    )
