@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "urbangrid.catalog",
     "urbangrid.workflow",
     "urbangrid.cases",
+    "urbangrid.open311",
+    "urbangrid.portal",
+    "urbangrid.web",
+    "urbangrid.mobile",
     "urbangrid.demo",
 ]
 
@@ -90,7 +94,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", int(os.environ.get("CONN_MAX_AGE", "60")))
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_urbangrid")}
+    # one test database per process, so that several test runs on one server do not collide
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", f"test_urbangrid_{os.getpid()}")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.http import HttpResponseRedirect
 from django.urls import include, path
 
 from urbangrid.api.main import api
@@ -10,8 +9,11 @@ admin.site.site_header = settings.ADMIN_SITE_TITLE
 admin.site.site_title = settings.ADMIN_SITE_TITLE
 
 urlpatterns = [
-    path("", lambda request: HttpResponseRedirect("/admin/")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("open311/", include("urbangrid.open311.urls")),
+    path("portal/", include("urbangrid.portal.urls")),
+    path("m/", include("urbangrid.mobile.urls")),
+    path("", include("urbangrid.web.urls")),
 ] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -233,7 +233,7 @@ def test_geojson_feature_problems(categories, grids):
     document = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[lon, lat], [lon, lat]]},
          "properties": {"class_code": "0211"}},
-        {"type": "Feature", "geometry": None, "properties": {"class_code": "0211"}},
+        {"type": "Feature", "geometry": "here", "properties": {"class_code": "0211"}},
         "nonsense",
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
          "properties": {"小类代码": "0211"}},

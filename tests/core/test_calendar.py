@@ -398,3 +398,12 @@ def test_naive_datetimes_are_local_time(cal):
     assert cal.add(naive, 2, "working_hours").at == at(2026, 3, 9, 11, 0)
     assert cal.add(naive, 2, "hours").at == at(2026, 3, 9, 11, 0)
     assert cal.working_minutes_between(naive, at(2026, 3, 9, 10, 0)) == 60
+
+
+def test_absurd_amounts_fail_fast(cal):
+    with pytest.raises(ValueError, match="supported date range"):
+        cal.add(at(2026, 3, 9, 9), 10**9, "working_hours")
+    with pytest.raises(ValueError, match="supported date range"):
+        cal.add(at(2026, 3, 9, 9), 10**8, "working_days")
+    with pytest.raises(ValueError, match="supported date range"):
+        cal.add(at(2026, 3, 9, 9), 10**9, "hours")

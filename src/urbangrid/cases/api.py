@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from urbangrid.api.errors import ApiError
@@ -149,7 +149,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
         )
     except WorkflowError as exc:
         _raise(exc)
-    return 201, serialize(Case.objects.select_related().get(pk=case.pk), request.user)
+    return Status(201, serialize(Case.objects.select_related().get(pk=case.pk), request.user))
 
 
 @router.post("/attachments", response={201: AttachmentOut}, summary="Upload a photo for a later operation")
@@ -160,7 +160,7 @@ def upload(request: HttpRequest, file: File[UploadedFile]):
         att = actions.upload_attachment(request.user, file.read(), file.name or "")
     except WorkflowError as exc:
         _raise(exc)
-    return 201, {"id": att.token, "type": att.mime_type, "size": att.size}
+    return Status(201, {"id": att.token, "type": att.mime_type, "size": att.size})
 
 
 @router.get("/{int:case_id}", response=CaseDetailOut, summary="A case with its full history")

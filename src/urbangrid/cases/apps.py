@@ -6,3 +6,6 @@ class CasesConfig(AppConfig):
     name = "urbangrid.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

@@ -249,9 +249,10 @@ def _geojson_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
             if isinstance(properties, dict):
                 columns = [_field_for(key) for key in properties]
                 values = _map_values(columns, list(properties.values()))
-            geometry = feature.get("geometry") or {}
-            coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
-            if geometry.get("type") != "Point" or not isinstance(coordinates, list) or len(coordinates) < 2:
+            geometry = feature.get("geometry")
+            point = isinstance(geometry, dict) and geometry.get("type") == "Point"
+            coordinates = geometry.get("coordinates") if point else None
+            if not isinstance(coordinates, list) or len(coordinates) < 2:
                 values["_geometry"] = _("The geometry must be a Point.")
             else:
                 values["lon"], values["lat"] = coordinates[0], coordinates[1]

@@ -83,3 +83,5 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+from . import admin_calendar  # noqa: E402, F401  (registers the working-calendar admin)

@@ -419,6 +419,8 @@ class WorkingCalendar:
         y = self._year(lt.year)
         if seconds == 0:
             return Deadline(lt, y.provisional)
+        if seconds > (_MAX_YEAR - y.year + 1) * 366 * self._W:
+            raise ValueError(_("The deadline falls outside the supported date range."))
         prov = y.provisional
         p = self._pos(y, lt) + seconds
         while p > y.total:
@@ -439,6 +441,8 @@ class WorkingCalendar:
         s = lt.hour * 3600 + lt.minute * 60 + lt.second
         if y.flags[i] and self._first_start <= s <= self._last_end:
             # inside working time: the same clock time `whole` working days later
+            if whole > (_MAX_YEAR - y.year + 1) * 366:
+                raise ValueError(_("The deadline falls outside the supported date range."))
             prov = y.provisional
             idx = y.cum[i] // self._W + whole  # 0-based working-day index within the year
             while idx >= y.workdays:

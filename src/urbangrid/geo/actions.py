@@ -26,7 +26,8 @@ from urbangrid.core.audit import audit
 
 from .codes import expected_parent_code, validate_division_code, validate_unit_grid_code
 from .crs import WGS84, CoordinateError, check_lon_lat_arrays, normalize_crs, to_wgs84_array
-from .models import AdminDivision, DivisionLevel, GridRevision, ManagementLevel, UnitGrid, WorkGrid
+from .models import AdminDivision, DivisionLevel, ManagementLevel, UnitGrid, WorkGrid
+from .signals import bulk_changes
 
 _GEOD = Geod(ellps="WGS84")
 #: Overlaps and gaps smaller than this (m²) are rounding noise, not survey errors.
@@ -181,7 +182,7 @@ def load_divisions(rows: Iterable[dict[str, Any]], actor=None) -> LoadReport:
     if report.errors:
         report.skipped = len(rows)
         return report
-    with transaction.atomic():
+    with transaction.atomic(), bulk_changes():
         by_code = {d.code: d for d in AdminDivision.objects.all()}
         for item in sorted(valid, key=lambda r: (len(r["code"]), r["code"])):
             parent_obj = by_code.get(item["parent"]) if item["parent"] else None
@@ -194,7 +195,6 @@ def load_divisions(rows: Iterable[dict[str, Any]], actor=None) -> LoadReport:
             by_code[obj.code] = obj
             report.created += int(created)
             report.updated += int(not created)
-        GridRevision.bump(grids=True, places=True)
         audit(actor, "geo.load_divisions", summary=report.summary(), object_type="geo.admindivision",
               count=len(valid))
     report.written = True
@@ -354,7 +354,7 @@ def _write_grids(report: LoadReport, rows: Sequence[_GridRow], ctx: dict[str, An
     from .index import invalidate_index
 
     used_work_grids = {r.work_grid for r in rows if r.work_grid}
-    with transaction.atomic():
+    with transaction.atomic(), bulk_changes(places=False):
         new = [WorkGrid(code=code, name=code, street_id=street_id)
                for code, street_id in ctx["new_work_grids"].items() if code in used_work_grids]
         WorkGrid.objects.bulk_create(new)
@@ -377,11 +377,9 @@ def _write_grids(report: LoadReport, rows: Sequence[_GridRow], ctx: dict[str, An
             UnitGrid.objects.bulk_update(to_update, [*rows[0].values, "community_id", "work_grid_id"],
                                          batch_size=500)
         report.created, report.updated = len(to_create), len(to_update)
-        GridRevision.bump(grids=True)
         audit(actor, "geo.load_grids", summary=report.summary(), object_type="geo.unitgrid",
               count=len(rows), errors=len(report.errors), warnings=len(report.warnings))
         transaction.on_commit(invalidate_index)
-    invalidate_index()
     report.written = True
 
 

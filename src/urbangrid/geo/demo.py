@@ -381,11 +381,12 @@ def build_demo_geography(seed: int = 20261122, *, grids: int = 3000, communities
 
     from .actions import load_divisions, load_grids
     from .codes import grid_code_length
-    from .models import AdminDivision, GridRevision, Place, WorkGrid
+    from .models import AdminDivision, Place, WorkGrid
+    from .signals import bulk_changes
 
     layout = demo_layout(seed, grids=grids, communities=communities, work_grids=work_grids, roads=roads,
                          code_length=grid_code_length())
-    with transaction.atomic():
+    with transaction.atomic(), bulk_changes():
         report = load_divisions(layout.division_rows())
         if report.errors:
             raise ValueError(report.as_text())
@@ -403,12 +404,6 @@ def build_demo_geography(seed: int = 20261122, *, grids: int = 3000, communities
                   street_id=divisions[p["street"]], community_id=divisions[p["community"]])
             for p in layout.places
         ], batch_size=2000)
-        GridRevision.bump(grids=True, places=True)
-    from .geocoding import invalidate_geocoder
-    from .index import invalidate_index
-
-    invalidate_index()
-    invalidate_geocoder()
     kinds = [p["kind"] for p in layout.places]
     return {
         "streets": len(layout.streets), "communities": len(layout.communities),

@@ -23,13 +23,13 @@ DROP FUNCTION IF EXISTS workflow_history_append_only();
 def forwards(apps, schema_editor):
     conn = schema_editor.connection
     if conn.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, None)
 
 
 def backwards(apps, schema_editor):
     conn = schema_editor.connection
     if conn.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, None)
 
 
 class Migration(migrations.Migration):
