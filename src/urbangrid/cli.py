@@ -71,10 +71,36 @@ def serve(argv: list[str]) -> None:
 
 
 def worker(argv: list[str]) -> None:
+    """Run background tasks; unless --no-scheduler, also enqueue the deadline sweep every
+    URBANGRID_SWEEP_SECONDS (default 60) seconds."""
+    parser = argparse.ArgumentParser(prog="urbangrid worker", description="Run background tasks.")
+    parser.add_argument("--no-scheduler", action="store_true", help="do not enqueue the periodic deadline sweep")
+    args, rest = parser.parse_known_args(argv)
     _setup()
     from django.core.management import call_command
 
-    call_command("db_worker", *argv)
+    if not args.no_scheduler:
+        import threading
+        import time
+
+        from django.db import close_old_connections
+
+        from urbangrid.cases.tasks import enqueue_sweep_unless_pending
+
+        every = int(os.environ.get("URBANGRID_SWEEP_SECONDS", "60"))
+
+        def schedule() -> None:
+            while True:
+                try:
+                    enqueue_sweep_unless_pending()
+                except Exception as exc:  # keep scheduling through transient database errors
+                    print(f"scheduler: {exc}", file=sys.stderr)
+                finally:
+                    close_old_connections()
+                time.sleep(every)
+
+        threading.Thread(target=schedule, name="deadline-sweep", daemon=True).start()
+    call_command("db_worker", *rest)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "urbangrid.web",
     "urbangrid.mobile",
     "urbangrid.demo",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "urbangrid.urls"
@@ -107,6 +109,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Sign-in: Django sessions, lock-out after repeated failures (django-axes) -------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+AXES_RESET_ON_SUCCESS = True
+
 # --- Language and time ------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -124,6 +140,11 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.backend.DatabaseBackend")}}
 
 # --- Domain configuration ---------------------------------------------------------------
+#: Map tiles (Tianditu, an intranet tile server ...), e.g. "https://tiles.example/{z}/{x}/{y}.png".
+#: Empty: maps show grids and cases on a plain background.
+URBANGRID_TILE_URL = os.environ.get("URBANGRID_TILE_URL", "")
+URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")
+
 URBANGRID = {
     # GB/T 2260 code of the jurisdiction this installation serves (the demo district).
     "JURISDICTION_CODE": os.environ.get("URBANGRID_JURISDICTION", "330483"),

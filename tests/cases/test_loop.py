@@ -393,3 +393,38 @@ def test_sweep_sets_lights_and_notifies(world):
     actions.sweep_deadlines(now=soon)
     case.refresh_from_db()
     assert case.light == Light.YELLOW
+
+
+def test_sweep_task_is_enqueued_once(world, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from urbangrid.cases.tasks import enqueue_sweep_unless_pending
+
+    assert enqueue_sweep_unless_pending() is True
+    assert enqueue_sweep_unless_pending() is False
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_calendar_change_recomputes_provisional_deadlines(world):
+    import datetime as dt
+
+    from urbangrid.core.models_calendar import CalendarDay, CalendarYear
+
+    start = dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)  # Thursday 31 Dec, 24:00 local
+    case = report(world)
+    op(case, "accept", world.operator)
+    op(case, "register", world.shift)
+    actions.perform(
+        case, "dispatch", world.dispatcher, version=case.version, data={"department": world.sanitation.pk}, now=start
+    )
+    case.refresh_from_db()
+    assert case.deadline_provisional is True  # 1 working day into unpublished 2027
+    before = case.deadline
+    assert before == dt.datetime(2027, 1, 4, 9, 30, tzinfo=dt.UTC)  # New Year's Day skipped: Mon 17:30
+    # The State Council publishes 2027: 1 January off and (in this example) Monday 4 January too.
+    CalendarYear.objects.create(year=2027, official_schedule_entered=True)
+    CalendarDay.objects.create(date=dt.date(2027, 1, 1), is_working_day=False, kind="official_holiday", note="元旦")
+    CalendarDay.objects.create(date=dt.date(2027, 1, 4), is_working_day=False, kind="official_holiday", note="调休")
+    case.refresh_from_db()
+    assert case.deadline_provisional is False
+    assert case.deadline == dt.datetime(2027, 1, 5, 9, 30, tzinfo=dt.UTC)

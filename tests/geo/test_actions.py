@@ -75,7 +75,8 @@ def test_load_grids_good(divisions):
     (square("33048300100901", 0), "community 330483001009 is unknown"),
     (square(f"{C1}01", 0, community=C2), "must start with its community's code 330483001002"),
     ({"type": "Feature", "properties": {"code": f"{C1}01"}, "geometry": {"type": "Polygon", "coordinates": [
-        [[LON, LAT], [LON + D, LAT + D], [LON + D, LAT], [LON, LAT + D], [LON, LAT]]]}}, "Invalid polygon: Self-intersection"),
+        [[LON, LAT], [LON + D, LAT + D], [LON + D, LAT], [LON, LAT + D], [LON, LAT]]]}},
+     "Invalid polygon: Self-intersection"),  # bow-tie
     ({"type": "Feature", "properties": {"code": f"{C1}01"}, "geometry": {"type": "Polygon", "coordinates": [
         [[LON, LAT], [LON, 91.0], [LON + D, LAT], [LON, LAT]]]}}, "Latitude 91.0 is out of range"),
     ({"type": "Feature", "properties": {"code": f"{C1}01"}, "geometry": {"type": "Point", "coordinates": [LON, LAT]}},

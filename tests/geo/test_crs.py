@@ -94,7 +94,7 @@ def test_bad_coordinates(lon, lat, message):
 
 
 def test_bad_coordinates_in_arrays_name_the_point():
-    with pytest.raises(CoordinateError, match="Point 2: Latitude 91.0"):
+    with pytest.raises(CoordinateError, match=r"Point 2: Latitude 91\.0"):
         to_wgs84_array([120.0, 120.1, 120.2], [30.0, 30.1, 91.0], "WGS84")
     with pytest.raises(CoordinateError, match="differ in shape"):
         to_wgs84_array([120.0], [30.0, 30.1])

@@ -14,19 +14,30 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urbangrid.catalog.models import Category, Component
-from urbangrid.core.models import Department, User
+from urbangrid.core.models import User
 from urbangrid.core.roles import RoleCode
 from urbangrid.workflow import engine
 from urbangrid.workflow.errors import Invalid
 from urbangrid.workflow.models import History
 
-from .models import OPEN_STATES, Attachment, Case, CaseCounter, Light, Notification, Source, State
+from .models import (
+    OPEN_STATES,
+    Attachment,
+    Case,
+    CaseCounter,
+    Light,
+    Notification,
+    ReturnVisit,
+    Satisfaction,
+    Source,
+    State,
+)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 _IMAGE_SIGNATURES = {
@@ -100,30 +111,39 @@ def claim_attachments(case: Case, actor: User, ids: Iterable[Any], kind: str, se
 
 
 def next_case_number(now: datetime) -> str:
+    """<county code><yyyymmdd><5-digit daily sequence>; one statement, inside the caller's
+    transaction (the counter row stays locked until it commits, so numbers never repeat)."""
     day = timezone.localtime(now).strftime("%Y%m%d")
-    with transaction.atomic():
-        if not CaseCounter.objects.filter(day=day).update(value=F("value") + 1):
+    table = CaseCounter._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET value = value + 1 WHERE day = %s RETURNING value", [day])
+        row = cur.fetchone()
+        if row is None:
             try:
                 with transaction.atomic():
                     CaseCounter.objects.create(day=day, value=1)
+                value = 1
             except IntegrityError:
-                CaseCounter.objects.filter(day=day).update(value=F("value") + 1)
-        value = CaseCounter.objects.filter(day=day).values_list("value", flat=True).get()
+                cur.execute(f"UPDATE {table} SET value = value + 1 WHERE day = %s RETURNING value", [day])
+                value = cur.fetchone()[0]
+        else:
+            value = row[0]
     return f"{settings.URBANGRID['JURISDICTION_CODE']}{day}{value:05d}"
 
 
-def suggest_department(category: Category, component: Component | None, unit_grid) -> Department | None:
-    """Who should fix it: the component's maintainer, then its owner, then the category's
+def suggest_department(category: Category, component: Component | None, unit_grid_id: int) -> int | None:
+    """Who should fix it (id): the component's maintainer, then its owner, then the category's
     department, then the territorial department of the grid (属地兜底)."""
     for dept_id in (
         component and component.maintainer_department_id,
         component and component.owner_department_id,
         category.default_department_id,
-        unit_grid and unit_grid.responsible_department_id,
     ):
         if dept_id:
-            return Department.objects.filter(pk=dept_id, is_active=True).first() or None
-    return None
+            return dept_id
+    from urbangrid.geo.models import UnitGrid
+
+    return UnitGrid.objects.filter(pk=unit_grid_id).values_list("responsible_department_id", flat=True).first()
 
 
 def resolve_category(value: Any) -> Category:
@@ -239,7 +259,7 @@ def create_case(
     )
     with transaction.atomic():
         case.number = next_case_number(now)
-        case.suggested_department = suggest_department(cat, comp, case.unit_grid)
+        case.suggested_department_id = suggest_department(cat, comp, loc.unit_grid_id)
         engine.create(case, "report", actor, data={}, now=now)
         claim_attachments(case, actor, photos, "before", 1)
     return case
@@ -325,7 +345,7 @@ def _holders(case: Case) -> list[User]:
     users = User.objects.filter(is_active=True)
     if case.state in (State.HANDLING,):
         return list(users.filter(department_id=case.department_id, roles__code=RoleCode.HANDLER).distinct())
-    if case.state in (State.VERIFYING, State.CHECKING) and case.work_grid_id:
+    if case.state in (State.VERIFYING, State.CHECKING, State.RECHECKING) and case.work_grid_id:
         return list(case.work_grid.collectors.filter(is_active=True))
     role = role_by_state.get(case.state)
     if role is None:
@@ -353,3 +373,63 @@ def recompute_open_deadlines(years: Iterable[int] | None = None) -> int:
             Case.objects.filter(pk=case.pk).update(deadline=at, deadline_provisional=provisional, warn_at=warn)
             changed += 1
     return changed
+
+
+# --- the public's side: return visits, ratings and disputed fixes ---------------------------
+
+
+def return_visit_queue(actor: User):
+    """Closed cases in `actor`'s scope whose reporter left contact data and was not yet
+    called back since the last closing (回访待办), oldest closing first."""
+    from django.db.models import Exists, OuterRef
+
+    from urbangrid.core.scope import scope_q
+
+    visited = ReturnVisit.objects.filter(case=OuterRef("pk"), visited_at__gte=OuterRef("closed_at"))
+    return (
+        Case.objects.filter(scope_q(actor), state=State.CLOSED, closed_at__isnull=False)
+        .exclude(reporter_phone="", reporter_email="")
+        .exclude(Exists(visited))
+        .select_related("category", "department")
+        .order_by("closed_at", "pk")
+    )
+
+
+def record_return_visit(
+    case: Case,
+    actor: User,
+    *,
+    version: int,
+    outcome: str,
+    note: str = "",
+    not_fixed: bool = False,
+    now: datetime | None = None,
+) -> tuple[History, History | None]:
+    """Record a return visit (回访). When the reporter says the problem is not fixed — or is
+    dissatisfied and URBANGRID["REOPEN_ON_DISSATISFIED"] is on (default) — the case is
+    disputed: it reopens for a re-check by the grid's collector. Returns (visit, dispute)."""
+    data = {"outcome": outcome, "note": note, "not_fixed": not_fixed}
+    with transaction.atomic():
+        visit = perform(case, "return_visit", actor, version=version, data=data, now=now)
+        reopen = not_fixed or (
+            outcome == Satisfaction.DISSATISFIED and settings.URBANGRID.get("REOPEN_ON_DISSATISFIED", True)
+        )
+        dispute = None
+        if reopen:
+            reason = note or _("Return visit: the reporter is not satisfied with the fix.")
+            data = {"reason": reason, "channel": "return_visit"}
+            dispute = perform(case, "dispute", actor, version=case.version, data=data, now=now)
+    return visit, dispute
+
+
+def rate_case(
+    case: Case, actor: User, *, rating: str, comment: str = "", not_fixed: bool = False, now: datetime | None = None
+) -> list[History]:
+    """The reporter rates a closed case (市民评价); "not fixed" disputes it (re-check)."""
+    with transaction.atomic():
+        entries = [perform(case, "rate", actor, version=case.version, data={"rating": rating, "comment": comment})]
+        if not_fixed:
+            reason = comment or _("The reporter says the problem is not fixed.")
+            data = {"reason": reason, "channel": "portal"}
+            entries.append(perform(case, "dispute", actor, version=case.version, data=data, now=now))
+    return entries

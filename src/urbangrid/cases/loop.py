@@ -8,6 +8,7 @@ may perform it, the states it starts from and leads to, its required inputs, its
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from urbangrid.core.scope import department_ids_for, scope_q
 from urbangrid.workflow.engine import Clock, Context, T, Workflow
 from urbangrid.workflow.errors import Invalid, NotAllowed
 
-from .models import Case, PendingRequest, Source, StageLimit
+from .models import Case, CitizenRating, Dispute, Notification, PendingRequest, Satisfaction, Source, StageLimit
 from .models import State as S
 
 OPEN = [s for s in S.values if s not in {S.CLOSED, S.REJECTED, S.VOIDED, S.MERGED}]
@@ -267,21 +268,39 @@ def merge(ctx: Context) -> None:
 # --- timers -------------------------------------------------------------------------------
 
 
+_STAGE_LIMITS: dict[str, object] = {"rows": None, "at": 0.0}
+STAGE_LIMIT_TTL = 30.0
+
+
+def _stage_limit_rows() -> dict[tuple[str, str], tuple[Decimal, str]]:
+    """Stage limits by (stage, urgency), cached per process; cleared when a row is saved here,
+    and re-read at least every STAGE_LIMIT_TTL seconds for changes made in other processes."""
+    now = time.monotonic()
+    rows = _STAGE_LIMITS["rows"]
+    if rows is None or now - float(_STAGE_LIMITS["at"]) > STAGE_LIMIT_TTL:
+        rows = {(r.stage, r.urgency): (r.amount, r.unit) for r in StageLimit.objects.all()}
+        _STAGE_LIMITS.update(rows=rows, at=now)
+    return rows  # type: ignore[return-value]
+
+
+def clear_stage_limit_cache(**kwargs) -> None:
+    _STAGE_LIMITS["rows"] = None
+
+
+def _configured(stage: str, urgency: str) -> tuple[Decimal, str] | None:
+    rows = _stage_limit_rows()
+    return rows.get((stage, urgency)) or rows.get((stage, ""))
+
+
 def stage_limit(stage: str, default: tuple[str, str]):
     def timer(case: Case):
-        row = StageLimit.objects.filter(stage=stage, urgency__in=[case.urgency, ""]).order_by("-urgency").first()
-        if row is not None:
-            return row.amount, row.unit
-        return Decimal(default[0]), default[1]
+        return _configured(stage, case.urgency) or (Decimal(default[0]), default[1])
 
     return timer
 
 
 def dispatch_timer(case: Case):
-    row = StageLimit.objects.filter(stage="dispatch", urgency__in=[case.urgency, ""]).order_by("-urgency").first()
-    if row is not None:
-        return row.amount, row.unit
-    return case.category.dispatch_limit_hours, "working_hours"
+    return _configured("dispatch", case.urgency) or (case.category.dispatch_limit_hours, "working_hours")
 
 
 def handle_timer(case: Case):
@@ -289,6 +308,102 @@ def handle_timer(case: Case):
     if cat.handle_limit and cat.handle_unit:
         return cat.handle_limit, cat.handle_unit
     return Decimal(1), "working_days"
+
+
+# --- the public's side: return visits, ratings and disputed fixes (回访 / 评价 / 复核) ---------
+
+#: How often one case may be disputed; after that the reporter is referred to the hotline.
+MAX_DISPUTES = 3
+
+
+def scope_or_reporter(ctx: Context) -> None:
+    """Staff act within their scope; a citizen account only on cases it reported itself."""
+    if ctx.role == R.CITIZEN:
+        if ctx.obj.reported_by_id != ctx.actor.pk:
+            raise NotAllowed(_("Only the reporter may do this."))
+    else:
+        in_scope(ctx)
+
+
+def has_contact(ctx: Context) -> None:
+    if not (ctx.obj.reporter_phone or ctx.obj.reporter_email):
+        raise Invalid(_("The reporter left no contact data; there is nobody to call back."))
+
+
+def handled_by_department(ctx: Context) -> None:
+    case: Case = ctx.obj
+    if case.department_id is None:
+        raise Invalid(_("No department handled this case; report the problem again as a new case."))
+    if Dispute.objects.filter(case=case).count() >= MAX_DISPUTES:
+        raise Invalid(_("This case was already re-checked %(n)d times; call the hotline.") % {"n": MAX_DISPUTES})
+
+
+def satisfaction(name: str):
+    def check(ctx: Context) -> None:
+        if ctx.data.get(name) not in Satisfaction.values:
+            raise Invalid(
+                _("Choose one of: %(v)s.") % {"v": ", ".join(Satisfaction.values)},
+                fields={name: _("Unknown value.")},
+            )
+
+    check.__name__ = f"valid_{name}"
+    return check
+
+
+def not_rated_yet(ctx: Context) -> None:
+    if CitizenRating.objects.filter(case=ctx.obj, closed_at=ctx.obj.closed_at).exists():
+        raise Invalid(_("The result of this case has already been rated."))
+
+
+def record_return_visit(ctx: Context) -> None:
+    from .models import ReturnVisit
+
+    visit = ReturnVisit.objects.create(
+        case=ctx.obj,
+        outcome=ctx.data["outcome"],
+        not_fixed=bool(ctx.data.get("not_fixed")),
+        note=str(ctx.data.get("note", "")),
+        visited_by=ctx.actor,
+        visited_at=ctx.now,
+        history_seq=ctx.obj.version + 1,
+    )
+    ctx.payload.update({"outcome": visit.outcome, "not_fixed": visit.not_fixed})
+
+
+def record_rating(ctx: Context) -> None:
+    CitizenRating.objects.create(
+        case=ctx.obj,
+        rating=ctx.data["rating"],
+        comment=str(ctx.data.get("comment", "")),
+        closed_at=ctx.obj.closed_at,
+        rated_at=ctx.now,
+    )
+    ctx.payload["rating"] = ctx.data["rating"]
+
+
+def open_dispute(ctx: Context) -> None:
+    case: Case = ctx.obj
+    channel = str(ctx.data.get("channel") or ("portal" if ctx.role == R.CITIZEN else "return_visit"))
+    Dispute.objects.create(
+        case=case, channel=channel, reason=str(ctx.data["reason"]), department_id=case.department_id, raised_at=ctx.now
+    )
+    case.closed_at = None
+    ctx.payload.update({"channel": channel, "department": case.department_id})
+    if case.work_grid_id:
+        text = _("Case %(n)s: the reporter says it is not fixed. Re-check it on site.") % {"n": case.number}
+        Notification.objects.bulk_create(
+            Notification(user=u, case=case, kind="recheck", message=text[:300])
+            for u in case.work_grid.collectors.filter(is_active=True)
+        )
+
+
+def decide_dispute(outcome: str):
+    def effect(ctx: Context) -> None:
+        Dispute.objects.filter(case=ctx.obj, outcome="").update(outcome=outcome, decided_at=ctx.now)
+        ctx.payload["dispute"] = outcome
+
+    effect.__name__ = f"dispute_{outcome}"
+    return effect
 
 
 # --- the definition -----------------------------------------------------------------------
@@ -656,6 +771,61 @@ URBAN_LOOP = Workflow(
             needs=["reason"],
             guards=[in_scope, pending(PendingRequest.VOID)],
             effects=[clear_request],
+        ),
+        # the public's side: return visits (回访), ratings (评价) and disputed fixes (复核)
+        T(
+            "return_visit",
+            S.CLOSED,
+            None,
+            roles=OPERATOR,
+            label=_l("record a return visit"),
+            needs=["outcome"],
+            guards=[in_scope, has_contact],
+            validate=[satisfaction("outcome")],
+            effects=[record_return_visit],
+        ),
+        T(
+            "rate",
+            S.CLOSED,
+            None,
+            roles=R.CITIZEN,
+            label=_l("rate the result"),
+            needs=["rating"],
+            guards=[scope_or_reporter, not_rated_yet],
+            validate=[satisfaction("rating")],
+            effects=[record_rating],
+        ),
+        T(
+            "dispute",
+            S.CLOSED,
+            S.RECHECKING,
+            roles=(R.CITIZEN, OPERATOR),
+            label=_l("reporter says not fixed: re-check"),
+            needs=["reason"],
+            guards=[scope_or_reporter, handled_by_department],
+            effects=[open_dispute],
+            timer="check",
+        ),
+        T(
+            "recheck_confirm",
+            S.RECHECKING,
+            S.HANDLING,
+            roles=COLLECTOR,
+            label=_l("re-check: not fixed, rework"),
+            needs=["reason", "photos"],
+            guards=[own_grid],
+            effects=[photos("check"), decide_dispute("confirmed"), rework],
+            timer="rework",
+        ),
+        T(
+            "recheck_reject",
+            S.RECHECKING,
+            S.CLOSED,
+            roles=COLLECTOR,
+            label=_l("re-check: fixed, close again"),
+            needs=["photos"],
+            guards=[own_grid],
+            effects=[photos("check"), decide_dispute("rejected"), close],
         ),
     ],
 )

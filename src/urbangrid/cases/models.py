@@ -24,6 +24,7 @@ class State(models.TextChoices):
     REJECTED = "rejected", _("not registered")  # 不予受理 / 不予立案
     VOIDED = "voided", _("voided")  # 作废
     MERGED = "merged", _("merged into another case")  # 重复件合并
+    RECHECKING = "rechecking", _("re-checking a disputed fix")  # 复核中 (市民称未解决)
 
 
 OPEN_STATES = [s for s in State.values if s not in {State.CLOSED, State.REJECTED, State.VOIDED, State.MERGED}]
@@ -61,7 +62,11 @@ class Case(WorkflowObject):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     channel = models.JSONField(_("channel data"), default=dict, blank=True)
     category = models.ForeignKey(
-        "catalog.Category", verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
+        "catalog.Category",
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # covered by case_category_created
     )
     component = models.ForeignKey(
         "catalog.Component",
@@ -76,7 +81,11 @@ class Case(WorkflowObject):
     lon = models.FloatField(_("longitude (WGS-84)"))
     lat = models.FloatField(_("latitude (WGS-84)"))
     unit_grid = models.ForeignKey(
-        "geo.UnitGrid", verbose_name=_("unit grid"), on_delete=models.PROTECT, related_name="cases"
+        "geo.UnitGrid",
+        verbose_name=_("unit grid"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,  # covered by case_grid_state
     )
     work_grid = models.ForeignKey(
         "geo.WorkGrid",
@@ -85,6 +94,7 @@ class Case(WorkflowObject):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,  # covered by case_workgrid_state
     )
     community = models.ForeignKey(
         "geo.AdminDivision", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
@@ -104,6 +114,7 @@ class Case(WorkflowObject):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # reports by person are read from the history
     )
     # --- responsibility ---------------------------------------------------------------
     department = models.ForeignKey(
@@ -113,6 +124,7 @@ class Case(WorkflowObject):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,  # covered by case_dept_todo
     )
     suggested_department = models.ForeignKey(
         "core.Department",
@@ -121,6 +133,7 @@ class Case(WorkflowObject):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # never filtered on
     )
     # --- flags (not states) -------------------------------------------------------------
     verified = models.BooleanField(_("verified on site"), null=True, blank=True)
@@ -142,7 +155,7 @@ class Case(WorkflowObject):
     )
     light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
     # --- milestones -----------------------------------------------------------------------
-    created_at = models.DateTimeField(_("reported at"), db_index=True)
+    created_at = models.DateTimeField(_("reported at"))
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
@@ -159,10 +172,14 @@ class Case(WorkflowObject):
             models.Index(fields=["work_grid", "state"], name="case_workgrid_state"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["source", "created_at"], name="case_source_created"),
+            models.Index(fields=["created_at"], name="case_created"),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    #: joined when the engine locks the row: what guards, effects and timers read
+    workflow_related = ("category", "work_grid", "department")
 
     @classmethod
     def get_workflow(cls):
@@ -278,3 +295,84 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+# --- the public's side of the loop: return visits, ratings and disputed fixes -------------
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied")  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")  # 基本满意
+    DISSATISFIED = "dissatisfied", _("dissatisfied")  # 不满意
+
+
+class ReturnVisit(models.Model):
+    """An operator's call back to the reporter of a closed case (回访), recorded by the loop."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="return_visits")
+    outcome = models.CharField(_("outcome"), max_length=24, choices=Satisfaction.choices)
+    not_fixed = models.BooleanField(_("reporter says not fixed"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    visited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("visited by"), on_delete=models.PROTECT, related_name="+"
+    )
+    visited_at = models.DateTimeField(_("visited at"))
+    history_seq = models.PositiveIntegerField(_("history entry"))
+
+    class Meta:
+        verbose_name = _("return visit")
+        verbose_name_plural = _("return visits")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.outcome}"
+
+
+class CitizenRating(models.Model):
+    """The reporter's own rating of a closed case (市民评价); one per closing."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="ratings")
+    rating = models.CharField(_("rating"), max_length=24, choices=Satisfaction.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    closed_at = models.DateTimeField(_("closing rated"))
+    rated_at = models.DateTimeField(_("rated at"))
+
+    class Meta:
+        verbose_name = _("citizen rating")
+        verbose_name_plural = _("citizen ratings")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["case", "closed_at"], name="rating_once_per_closing")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.rating}"
+
+
+class Dispute(models.Model):
+    """The reporter says a closed case is not fixed (市民称未解决): the grid's collector re-checks."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("re-check pending")
+        CONFIRMED = "confirmed", _("not fixed: rework")
+        REJECTED = "rejected", _("fixed: closed again")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="disputes")
+    channel = models.CharField(_("channel"), max_length=16)  # portal, return_visit, api
+    reason = models.TextField(_("reason"))
+    department = models.ForeignKey(
+        "core.Department",
+        verbose_name=_("department that reported the fix"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("disputed fix")
+        verbose_name_plural = _("disputed fixes")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.outcome or 'pending'}"

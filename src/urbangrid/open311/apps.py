@@ -6,3 +6,8 @@ class Open311Config(AppConfig):
     name = "urbangrid.open311"
     label = "open311"
     verbose_name = _("Open311 GeoReport v2")
+
+    def ready(self) -> None:
+        from .signals import connect
+
+        connect()

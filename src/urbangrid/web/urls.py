@@ -1,1 +1,28 @@
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import desk, maps, views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password"),
+    path("todo/", views.case_list, {"kind": "todo"}, name="todo"),
+    path("done/", views.case_list, {"kind": "done"}, name="done"),
+    path("cases/", views.case_list, {"kind": "search"}, name="search"),
+    path("export/<str:kind>.xlsx", views.export, name="export"),
+    path("cases/<int:case_id>/", views.case_detail, name="case"),
+    path("cases/<int:case_id>/op/<str:operation>/", views.case_operate, name="operate"),
+    path("attachments/<str:token>/", views.attachment, name="attachment"),
+    path("intake/", desk.intake, name="intake"),
+    path("intake/geocode.json", desk.geocode_json, name="geocode"),
+    path("intake/duplicates.json", desk.duplicates_json, name="duplicates"),
+    path("dispatch/", desk.dispatch_desk, name="dispatch"),
+    path("map/", maps.map_page, name="map"),
+    path("map/grids.geojson", maps.grids_geojson, name="grids_geojson"),
+    path("map/workgrids.geojson", maps.work_grids_geojson, name="workgrids_geojson"),
+    path("map/cases.geojson", maps.cases_geojson, name="cases_geojson"),
+]

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -320,7 +320,7 @@ def _apply_clock(ctx: Context, op: Clock) -> dict[str, Any]:
 def _write_history(ctx: Context, from_state: str, deadline_before, stage_info: dict[str, Any]) -> History:
     obj = ctx.obj
     reason = ctx.data.get("reason") or ctx.data.get("note") or ""
-    return History.objects.create(
+    entry = History(
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=obj.pk,
         seq=obj.version,
@@ -341,6 +341,131 @@ def _write_history(ctx: Context, from_state: str, deadline_before, stage_info: d
         deadline_after=obj.deadline,
         created_at=ctx.now,
     )
+    _insert(entry)
+    return entry
+
+
+@dataclass
+class _RowSpec:
+    """Precompiled SQL to read-and-lock one workflow row with its related rows (per model and
+    database vendor): the ORM's query compilation costs more than the query itself."""
+
+    sql: str
+    parts: list[tuple[type, list[Any], list[list[Any]], Any]]  # (model, fields, converters, fk field)
+
+
+_ROW_SPECS: dict[tuple[type, str], _RowSpec] = {}
+
+
+def _row_spec(model: type[WorkflowObject], connection) -> _RowSpec:
+    key = (model, connection.vendor)
+    spec = _ROW_SPECS.get(key)
+    if spec is not None:
+        return spec
+    qn = connection.ops.quote_name
+    columns: list[str] = []
+    joins: list[str] = []
+    parts: list[tuple[type, list[Any], list[list[Any]], Any]] = []
+
+    def add(m: type, alias: str, fk: Any) -> None:
+        fields = list(m._meta.concrete_fields)
+        convs = []
+        for f in fields:
+            col = f.get_col(alias)
+            convs.append(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+            columns.append(f"{qn(alias)}.{qn(f.column)}")
+        parts.append((m, fields, convs, fk))
+
+    add(model, "t", None)
+    for i, name in enumerate(getattr(model, "workflow_related", ())):
+        fk = model._meta.get_field(name)
+        rel = fk.related_model
+        alias = f"r{i}"
+        joins.append(
+            f"LEFT JOIN {qn(rel._meta.db_table)} {qn(alias)} ON {qn(alias)}.{qn(rel._meta.pk.column)} = "
+            f"{qn('t')}.{qn(fk.column)}"
+        )
+        add(rel, alias, fk)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {qn(model._meta.db_table)} {qn('t')} {' '.join(joins)} "
+        f"WHERE {qn('t')}.{qn(model._meta.pk.column)} = %s"
+    )
+    if connection.features.has_select_for_update:
+        sql += f" FOR UPDATE OF {qn('t')}" if connection.features.has_select_for_update_of else " FOR UPDATE"
+    spec = _RowSpec(sql=sql, parts=parts)
+    _ROW_SPECS[key] = spec
+    return spec
+
+
+def _lock(model: type[WorkflowObject], pk: int) -> WorkflowObject:
+    """Read and lock the row (PostgreSQL: FOR UPDATE OF the row itself; SQLite: the write lock
+    taken by BEGIN IMMEDIATE), with the related rows named in `model.workflow_related` that
+    guards, effects and timers read."""
+    connection = connections[router.db_for_write(model)]
+    spec = _row_spec(model, connection)
+    with connection.cursor() as cur:
+        cur.execute(spec.sql, [pk])
+        row = cur.fetchone()
+    if row is None:
+        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
+    pos = 0
+    main = None
+    for m, fields, convs, fk in spec.parts:
+        values = []
+        for f, conv in zip(fields, convs, strict=True):
+            value = row[pos]
+            pos += 1
+            for c in conv:
+                value = c(value, f.get_col("t"), connection)
+            values.append(value)
+        if main is None:
+            main = m.from_db(connection.alias, [f.attname for f in fields], values)
+        elif values[0] is not None:
+            fk.set_cached_value(main, m.from_db(connection.alias, [f.attname for f in fields], values))
+        else:
+            fk.set_cached_value(main, None)
+    return main
+
+
+_INSERT_SQL: dict[tuple[type, str], tuple[str, list[Any]]] = {}
+
+
+def _insert(obj: models.Model) -> None:
+    """INSERT one row with a statement compiled once per model (RETURNING the new key); the
+    values go through each field's own pre_save and get_db_prep_save as in Model.save()."""
+    model = type(obj)
+    connection = connections[router.db_for_write(model)]
+    key = (model, connection.vendor)
+    cached = _INSERT_SQL.get(key)
+    if cached is None:
+        qn = connection.ops.quote_name
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        sql = (
+            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(model._meta.pk.column)}"
+        )
+        cached = _INSERT_SQL[key] = (sql, fields)
+    sql, fields = cached
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        obj.pk = cur.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def _save_changes(obj: WorkflowObject, changed: list[str]) -> None:
+    """UPDATE only the changed columns, without the ORM's per-save query compilation."""
+    model = type(obj)
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(n) for n in changed]
+    sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s", [*params, obj.pk]
+        )
 
 
 def transition(
@@ -361,7 +486,8 @@ def transition(
         raise Invalid(_("“%(op)s” creates a new record; it cannot be applied to an existing one.") % {"op": t.label})
     now = now or timezone.now()
     with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=obj.pk)
+        locked = _lock(model, obj.pk)
+        before = {f.attname: getattr(locked, f.attname) for f in model._meta.concrete_fields}
         if locked.version != version:
             raise Conflict(
                 _(
@@ -387,7 +513,7 @@ def transition(
             locked.state = t.target
         stage_info = _apply_clock(ctx, t.clock_op)
         locked.version += 1
-        locked.save()
+        _save_changes(locked, [n for n, v in before.items() if n != "id" and getattr(locked, n) != v])
         entry = _write_history(ctx, from_state, deadline_before, stage_info)
         for callback in ctx.after_commit:
             transaction.on_commit(callback)
@@ -411,17 +537,20 @@ def create(
     if not t.is_creation or t.target is None:
         raise Invalid(_("“%(op)s” does not create a record.") % {"op": t.label})
     now = now or timezone.now()
-    with transaction.atomic():
-        role = _pick_role(actor, t)
-        ctx = Context(obj=obj, actor=actor, role=role or "", data=dict(data or {}), transition=t, now=now, workflow=wf)
-        _check(ctx)
+    role = _pick_role(actor, t)
+    ctx = Context(obj=obj, actor=actor, role=role or "", data=dict(data or {}), transition=t, now=now, workflow=wf)
+    _check(ctx)
+    # Checks are done; the writes need no savepoint of their own: inside a caller's
+    # transaction a failure here rolls the caller back too, which is what a half-written
+    # record needs.
+    with transaction.atomic(savepoint=False):
         for effect in t.effects:
             effect(ctx)
         obj.state = t.target
         obj.version = 1
         if t.timer:
             _start_stage(obj, wf, t.timer, now)
-        obj.save(force_insert=True)
+        _insert(obj)
         entry = _write_history(ctx, "", None, {})
         for callback in ctx.after_commit:
             transaction.on_commit(callback)

@@ -15,14 +15,15 @@ class WorkflowObject(models.Model):
     The engine owns these fields: only `workflow.engine.transition` changes them.
     """
 
-    state = models.CharField(_("state"), max_length=32, db_index=True)
+    # Subclasses index state and deadline together with what their lists filter on.
+    state = models.CharField(_("state"), max_length=32)
     version = models.PositiveIntegerField(_("version"), default=1)
     # --- the running stage timer (环节计时) ----------------------------------------------
     stage = models.CharField(_("timed stage"), max_length=32, blank=True)
     stage_started_at = models.DateTimeField(_("stage started"), null=True, blank=True)
     stage_limit_amount = models.DecimalField(_("stage limit"), max_digits=8, decimal_places=2, null=True, blank=True)
     stage_limit_unit = models.CharField(_("stage limit unit"), max_length=16, blank=True)
-    deadline = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     deadline_provisional = models.BooleanField(_("deadline provisional"), default=False)
     #: when the stage turns "due soon" (yellow light): 75 % of the time to the deadline
     warn_at = models.DateTimeField(_("due soon from"), null=True, blank=True)
@@ -40,8 +41,9 @@ class WorkflowObject(models.Model):
 class History(models.Model):
     """One append-only history entry per state change (流转记录). Never updated or deleted."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.BigIntegerField(db_index=True)
+    # (content_type, object_id, seq) is unique and indexed: no separate indexes needed
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
+    object_id = models.BigIntegerField()
     subject = GenericForeignKey("content_type", "object_id")
     seq = models.PositiveIntegerField(_("sequence"))
     action = models.CharField(_("operation"), max_length=32)
@@ -53,6 +55,7 @@ class History(models.Model):
         null=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # covered by the (actor, created_at) index
     )
     role = models.CharField(_("role"), max_length=32, blank=True)
     department = models.ForeignKey(
@@ -62,6 +65,7 @@ class History(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     reason = models.TextField(_("reason / note"), blank=True)
     payload = models.JSONField(_("data"), default=dict, blank=True)
@@ -72,7 +76,7 @@ class History(models.Model):
     deadline_before = models.DateTimeField(_("deadline before"), null=True, blank=True)
     deadline_after = models.DateTimeField(_("deadline after"), null=True, blank=True)
     overdue = models.BooleanField(_("stage overdue"), default=False)
-    created_at = models.DateTimeField(_("time"), db_index=True)
+    created_at = models.DateTimeField(_("time"))
 
     class Meta:
         verbose_name = _("history entry")

@@ -1,0 +1,202 @@
+"""The collector's phone app (城管通) at /m/: my grids and tasks, reports (offline-safe), operations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from urbangrid.cases.models import Case
+from urbangrid.cases.queries import todo_q, visible_cases
+from urbangrid.catalog.models import Category
+from urbangrid.core.roles import RoleCode as R
+from urbangrid.geo.models import UnitGrid
+from urbangrid.web import lists, operations
+from urbangrid.web.access import staff_required
+from urbangrid.web.maps import tile_settings
+from urbangrid.web.operations import PhotoField
+from urbangrid.web.views import case_context, get_visible_case, replace_form
+from urbangrid.workflow.errors import WorkflowError
+
+from .actions import submit_report
+
+collector_required = staff_required(R.COLLECTOR)
+
+
+@collector_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    tasks = lists.paginate(visible_cases(user).filter(todo_q(user)), "deadline", limit=30).items
+    mine = Case.objects.filter(reported_by=user).select_related("category").order_by("-pk")[:10]
+    return render(
+        request,
+        "mobile/home.html",
+        {
+            "tasks": [(c, lists.light_of(c), lists.state_label(c)) for c in tasks],
+            "mine": [(c, lists.state_label(c)) for c in mine],
+            "work_grids": user.work_grids.all(),
+            "tiles": tile_settings(),
+        },
+    )
+
+
+@collector_required
+@require_GET
+def my_grids(request: HttpRequest) -> JsonResponse:
+    """The unit grids of the collector's work grids, as GeoJSON."""
+    rows = UnitGrid.objects.filter(work_grid__collectors=request.user).values_list("code", "geometry", "work_grid__code")
+    return JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": g, "properties": {"code": code, "work_grid": wg}}
+                for code, g, wg in rows
+            ],
+        }
+    )
+
+
+class ReportForm(forms.Form):
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    category = forms.ModelChoiceField(label=gettext_lazy("Category"), queryset=Category.objects.none())
+    description = forms.CharField(label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotoField(label=gettext_lazy("Photo"), required=False)
+    lon = forms.FloatField(widget=forms.HiddenInput, required=False)
+    lat = forms.FloatField(widget=forms.HiddenInput, required=False)
+    address = forms.CharField(label=gettext_lazy("Address or landmark (optional)"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cat = self.fields["category"]
+        cat.queryset = Category.objects.filter(parent__isnull=False, active=True).order_by("kind", "code")
+        cat.label_from_instance = lambda c: f"{c.name} ({c.code})"
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@collector_required
+def report(request: HttpRequest) -> HttpResponse:
+    """Report a problem. The page's script sends it with fetch (queued in IndexedDB while offline);
+    without script the form posts normally."""
+    if request.method != "POST":
+        form = ReportForm(initial={"client_id": uuid.uuid4()})
+        return render(request, "mobile/report.html", {"form": form, "tiles": tile_settings()})
+    form = ReportForm(request.POST, request.FILES)
+    if form.is_valid():
+        f = form.cleaned_data
+        if f["lon"] is None or f["lat"] is None:
+            form.add_error(None, _("Give the position: allow location access or tap the map."))
+        else:
+            try:
+                case, created = submit_report(
+                    request.user,
+                    f["client_id"] or uuid.uuid4(),
+                    category=f["category"],
+                    description=f["description"],
+                    lon=f["lon"],
+                    lat=f["lat"],
+                    address=f["address"],
+                    photos=[(p.read(), p.name or "") for p in f["photos"]],
+                )
+            except WorkflowError as exc:
+                for key, msg in exc.fields.items():
+                    key = {"file": "photos", "lon": None, "lat": None}.get(key, key)
+                    form.add_error(key if key in form.fields else None, msg)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                url = reverse("mobile:case", args=[case.pk])
+                if _wants_json(request):
+                    return JsonResponse(
+                        {"id": str(case.pk), "number": case.number, "url": url, "created": created},
+                        status=201 if created else 200,
+                    )
+                messages.success(request, _("Reported: case %(n)s.") % {"n": case.number})
+                return redirect(url)
+    if _wants_json(request):
+        errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
+        return JsonResponse({"error": {"message": _("The report was not accepted."), "fields": errors}}, status=400)
+    return render(request, "mobile/report.html", {"form": form, "tiles": tile_settings()}, status=400)
+
+
+@collector_required
+@require_GET
+def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_visible_case(request, case_id)
+    return render(request, "mobile/case.html", case_context(request, case))
+
+
+@collector_required
+@require_POST
+def operate(request: HttpRequest, case_id: int, operation: str) -> HttpResponse:
+    case = get_visible_case(request, case_id)
+    outcome = operations.run(request, case, operation)
+    if outcome.ok:
+        messages.success(request, outcome.message)
+        return redirect("mobile:case", case_id=case.pk)
+    messages.error(request, outcome.message)
+    case = get_visible_case(request, case_id)
+    forms_ = operations.forms_for(case, request.user)
+    if outcome.form is not None:
+        forms_ = replace_form(forms_, outcome.form)
+    context = case_context(request, case, forms_)
+    context["open_operation"] = operation
+    return render(request, "mobile/case.html", context, status=outcome.status)
+
+
+# --- PWA ------------------------------------------------------------------------------------
+
+
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    data = {
+        "name": _("urbangrid collector"),
+        "short_name": _("Collector"),
+        "start_url": reverse("mobile:home"),
+        "scope": reverse("mobile:home"),
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#0d2a5c",
+        "icons": [
+            {"src": static("mobile/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("mobile/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any maskable"},
+        ],
+    }
+    return JsonResponse(data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})
+
+
+SHELL = [
+    "mobile/app.css",
+    "mobile/app.js",
+    "web/map.js",
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet/leaflet.css",
+    "mobile/icon-192.png",
+]
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, served from /m/ so that its scope is the app."""
+    response = render(
+        request,
+        "mobile/sw.js",
+        {"shell": [static(p) for p in SHELL], "pages": [reverse("mobile:home"), reverse("mobile:report")]},
+        content_type="application/javascript",
+    )
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = reverse("mobile:home")
+    return response

@@ -1,0 +1,233 @@
+"""Staff web: sign-in, workbenches (to-do, done, search), the case page, photos and export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from urbangrid.cases.models import Attachment, AttachmentKind, Case
+from urbangrid.cases.queries import may_see_reporter, visible_cases
+from urbangrid.core.roles import RoleCode as R
+from urbangrid.workflow.engine import history_for
+
+from . import lists, operations
+from .access import primary_role, staff_required
+from .export import xlsx_response
+from .maps import tile_settings
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "web/password.html"
+
+    def get_success_url(self) -> str:
+        messages.success(self.request, _("Your password was changed."))
+        return reverse("web:home")
+
+
+@staff_required()
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its workbench; collectors on the phone app."""
+    if primary_role(request.user) == R.COLLECTOR:
+        return redirect("mobile:home")
+    return redirect("web:todo")
+
+
+LIST_TITLES = {
+    "todo": gettext_lazy("To do"),
+    "done": gettext_lazy("Done by me"),
+    "search": gettext_lazy("Search cases"),
+}
+ROLE_TITLES = {
+    R.OPERATOR: gettext_lazy("Operator workbench"),
+    R.SHIFT_LEADER: gettext_lazy("Shift leader workbench"),
+    R.DISPATCHER: gettext_lazy("Dispatcher workbench"),
+    R.HANDLER: gettext_lazy("Department workbench"),
+    R.LEADER: gettext_lazy("Leader workbench"),
+    R.ADMINISTRATOR: gettext_lazy("Administrator workbench"),
+    R.COLLECTOR: gettext_lazy("Collector workbench"),
+}
+
+
+def _list(request: HttpRequest, kind: str):
+    form = lists.CaseFilterForm(request.user, request.GET or None)
+    qs = form.apply(lists.base_queryset(request.user, kind))
+    return form, qs, form.sort or lists.default_sort(kind)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+@staff_required()
+@require_GET
+def case_list(request: HttpRequest, kind: str) -> HttpResponse:
+    form, qs, sort = _list(request, kind)
+    try:
+        page = lists.paginate(qs, sort, request.GET.get("cursor", ""))
+    except lists.BadCursor:
+        return HttpResponseBadRequest(_("The page link is not valid."))
+    now = timezone.now()
+    rows = [(c, [_show(col.value(c)) for col in lists.COLUMNS], lists.light_of(c, now)) for c in page.items]
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    next_url = ""
+    if page.next_cursor:
+        params["cursor"] = page.next_cursor
+        next_url = "?" + params.urlencode()
+        params.pop("cursor")
+    role = primary_role(request.user)
+    context: dict[str, Any] = {
+        "kind": kind,
+        "title": LIST_TITLES[kind],
+        "role_title": ROLE_TITLES.get(role, ""),
+        "form": form,
+        "columns": lists.COLUMNS,
+        "rows": rows,
+        "next_url": next_url,
+        "export_url": reverse("web:export", args=[kind]) + ("?" + params.urlencode() if params else ""),
+        "is_first_page": not request.GET.get("cursor"),
+    }
+    if kind == "todo":
+        context["counts"] = lists.todo_counts(request.user)
+    return render(request, "web/case_list.html", context)
+
+
+@staff_required()
+@require_GET
+def export(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in lists.LIST_KINDS:
+        raise Http404
+    _form, qs, sort = _list(request, kind)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return xlsx_response(lists.iterate_all(qs, sort), lists.COLUMNS, str(LIST_TITLES[kind]), f"cases-{kind}-{stamp}")
+
+
+# --- the case page ---------------------------------------------------------------------
+
+
+def get_visible_case(request: HttpRequest, case_id: int) -> Case:
+    case = (
+        visible_cases(request.user)
+        .select_related("suggested_department", "merged_into", "reported_by", "component")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise Http404(_("No such case, or it is outside your area of responsibility."))
+    return case
+
+
+def timeline(case: Case) -> list[dict[str, Any]]:
+    wf = case.get_workflow()
+    rows = []
+    for h in history_for(case):
+        t = wf.by_name.get(h.action)
+        rows.append(
+            {
+                "entry": h,
+                "label": t.label if t else h.action,
+                "from_label": wf.state_label(h.from_state) if h.from_state else "",
+                "to_label": wf.state_label(h.to_state),
+                "details": [(k, v) for k, v in h.payload.items() if k in PAYLOAD_SHOWN],
+                "photos": [a["id"] for a in h.attachments if isinstance(a, dict) and "id" in a],
+            }
+        )
+    return rows
+
+
+PAYLOAD_SHOWN = {"department_name", "result", "amount", "unit", "new_deadline", "urgency", "exists", "merged_into"}
+
+
+def case_context(request: HttpRequest, case: Case, forms: list[operations.OperationForm] | None = None) -> dict:
+    """What the case page (web and phone) shows."""
+    photos: dict[str, list[Attachment]] = {}
+    for att in case.attachments.all():
+        photos.setdefault(att.kind or AttachmentKind.OTHER, []).append(att)
+    kinds = dict(AttachmentKind.choices)
+    grid = case.unit_grid
+    map_data = {
+        "point": [case.lon, case.lat],
+        "grid": grid.geometry,
+        "grid_code": grid.code,
+    }
+    return {
+        "case": case,
+        "light": lists.light_of(case),
+        "state_label": lists.state_label(case),
+        "photo_groups": [(kinds.get(k, k), photos[k]) for k in kinds if k in photos],
+        "timeline": timeline(case),
+        "op_forms": forms if forms is not None else operations.forms_for(case, request.user),
+        "show_reporter": may_see_reporter(request.user),
+        "map_data": map_data,
+        "tiles_url": tile_settings()["url"],
+    }
+
+
+@staff_required()
+@require_GET
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = get_visible_case(request, case_id)
+    return render(request, "web/case_detail.html", case_context(request, case))
+
+
+def replace_form(forms: list[operations.OperationForm], bound: operations.OperationForm) -> list:
+    return [bound if f.name == bound.name else f for f in forms] + (
+        [] if any(f.name == bound.name for f in forms) else [bound]
+    )
+
+
+@staff_required()
+@require_POST
+def case_operate(request: HttpRequest, case_id: int, operation: str) -> HttpResponse:
+    case = get_visible_case(request, case_id)
+    outcome = operations.run(request, case, operation)
+    if outcome.ok:
+        messages.success(request, outcome.message)
+        nxt = request.POST.get("next", "")
+        if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}):
+            return redirect(nxt)
+        return redirect("web:case", case_id=case.pk)
+    messages.error(request, outcome.message)
+    if outcome.form is None:
+        raise Http404(outcome.message)
+    case = get_visible_case(request, case_id)
+    forms = replace_form(operations.forms_for(case, request.user), outcome.form)
+    context = case_context(request, case, forms)
+    context["open_operation"] = operation
+    return render(request, "web/case_detail.html", context, status=outcome.status)
+
+
+@staff_required()
+@require_GET
+def attachment(request: HttpRequest, token: str) -> FileResponse:
+    """A photo, only for users who may see its case (MEDIA is not served publicly)."""
+    att = Attachment.objects.filter(token=token).first()
+    if att is None:
+        raise Http404
+    if att.case_id is None:
+        if att.uploaded_by_id != request.user.pk:
+            raise Http404
+    elif not visible_cases(request.user).filter(pk=att.case_id).exists():
+        raise Http404
+    response = FileResponse(att.file.open("rb"), content_type=att.mime_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
