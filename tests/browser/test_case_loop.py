@@ -71,7 +71,7 @@ class Actor:
         page = self.page
         op = page.locator(f"[data-testid=op-{name}]")
         opener = op.locator(f"[data-testid=open-{name}]")
-        if opener.count():
+        if opener.count() and not op.locator("details").evaluate("d => d.open"):
             opener.click()
         for key, value in fields.items():
             sel = f"[name='{name}-{key}']"
@@ -330,6 +330,8 @@ def test_intake_map_search_and_language(world, actor, screenshot):
     page.wait_for_selector("[data-testid=duplicate-warning]:not([hidden])")
     screenshot(page, "intake-duplicate-warning")
 
+    page.on("console", lambda m: print("CONSOLE", m.text))
+    page.on("pageerror", lambda e: print("PAGEERROR", e))
     page.goto("/map/")
     page.wait_for_function("document.getElementById('big-map').dataset.loaded === '1'")
     page.wait_for_timeout(300)

@@ -72,6 +72,7 @@ def _register_routers() -> None:
 
     api.add_router("/geo", geo_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/return-visits", "urbangrid.portal.api.router")
 
 
 _register_routers()

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,25 +110,52 @@ def claim_attachments(case: Case, actor: User, ids: Iterable[Any], kind: str, se
 # --- creating a case --------------------------------------------------------------------
 
 
+_PG_DAY_SEQUENCES: set[str] = set()
+
+
 def next_case_number(now: datetime) -> str:
-    """<county code><yyyymmdd><5-digit daily sequence>; one statement, inside the caller's
-    transaction (the counter row stays locked until it commits, so numbers never repeat)."""
+    """<county code><yyyymmdd><5-digit daily sequence>, inside the caller's transaction.
+
+    PostgreSQL: a native sequence per day (`nextval` never blocks concurrent reports; a number
+    taken by a report that then fails is skipped, never reused). SQLite: a counter row (SQLite
+    serialises writers anyway)."""
     day = timezone.localtime(now).strftime("%Y%m%d")
+    if connection.vendor == "postgresql":
+        value = _pg_next(day)
+    else:
+        value = _counter_next(day)
+    return f"{settings.URBANGRID['JURISDICTION_CODE']}{day}{value:05d}"
+
+
+def _pg_next(day: str) -> int:
+    name = f"cases_number_{day}"
+    with connection.cursor() as cur:
+        if name not in _PG_DAY_SEQUENCES:
+            try:
+                with transaction.atomic():
+                    cur.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
+            except DatabaseError:  # created at the same moment by another process
+                pass
+            # remembered only once committed: a rolled-back transaction takes the sequence with it
+            transaction.on_commit(lambda: _PG_DAY_SEQUENCES.add(name))
+        cur.execute("SELECT nextval(%s)", [name])
+        return cur.fetchone()[0]
+
+
+def _counter_next(day: str) -> int:
     table = CaseCounter._meta.db_table
     with connection.cursor() as cur:
         cur.execute(f"UPDATE {table} SET value = value + 1 WHERE day = %s RETURNING value", [day])
         row = cur.fetchone()
-        if row is None:
-            try:
-                with transaction.atomic():
-                    CaseCounter.objects.create(day=day, value=1)
-                value = 1
-            except IntegrityError:
-                cur.execute(f"UPDATE {table} SET value = value + 1 WHERE day = %s RETURNING value", [day])
-                value = cur.fetchone()[0]
-        else:
-            value = row[0]
-    return f"{settings.URBANGRID['JURISDICTION_CODE']}{day}{value:05d}"
+        if row is not None:
+            return row[0]
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.create(day=day, value=1)
+            return 1
+        except IntegrityError:
+            cur.execute(f"UPDATE {table} SET value = value + 1 WHERE day = %s RETURNING value", [day])
+            return cur.fetchone()[0]
 
 
 def suggest_department(category: Category, component: Component | None, unit_grid_id: int) -> int | None:

@@ -228,7 +228,7 @@ class Attachment(models.Model):
 
 
 class CaseCounter(models.Model):
-    """Daily sequence for case numbers: <county code><yyyymmdd><5-digit sequence>."""
+    """Daily sequence for case numbers on SQLite (PostgreSQL uses a native sequence per day)."""
 
     day = models.CharField(max_length=8, unique=True)
     value = models.PositiveIntegerField(default=0)

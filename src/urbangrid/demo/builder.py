@@ -15,6 +15,8 @@ from urbangrid.core.roles import RoleCode
 
 DEMO_PASSWORD = "urbangrid-demo"
 DEMO_SEED = 20261122
+#: API key of the demo Open311 partner application (only its hash is stored).
+DEMO_OPEN311_KEY = "urbangrid-demo-open311-key"
 
 CENTERS = [
     ("SC", "桐乡市数字城管监督中心", DepartmentKind.SUPERVISION_CENTER),
@@ -127,7 +129,9 @@ def build_demo(seed: int = DEMO_SEED, *, components: int = 20000, cases: int = 3
     n_components = build_demo_components(count=components, seed=seed) if components else 0
     n_cases = build_demo_cases(cases, seed=seed) if cases else 0
     from urbangrid.core.audit import audit
+    from urbangrid.open311.actions import issue_application
 
+    issue_application("演示合作伙伴 / demo partner", key=DEMO_OPEN311_KEY, rate_limit=600, address_rate_limit=600)
     audit(admin, "demo.build", summary="demo city built", object_type="demo", seed=seed)
     return {
         **{k: v for k, v in geo_counts.items() if isinstance(v, int)},
@@ -228,3 +232,8 @@ def print_logins(url: str) -> None:
         f"\n  collector01 … collector{extra:02d}: one collector per work grid; "
         "handler-<dept>: one handler per department.\n"
     )
+    from urbangrid.open311.models import Application, hash_key
+
+    if Application.objects.filter(key_hash=hash_key(DEMO_OPEN311_KEY), is_active=True).exists():
+        print(f"Open311 GeoReport v2: {url}/open311/v2/  — demo application api_key: {DEMO_OPEN311_KEY}")
+        print(f"Citizen portal: {url}/portal/\n")

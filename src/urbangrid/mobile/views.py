@@ -182,6 +182,7 @@ SHELL = [
     "mobile/app.css",
     "mobile/app.js",
     "web/map.js",
+    "web/app.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",
     "mobile/icon-192.png",

@@ -168,7 +168,11 @@ def _enqueue(request_id: int) -> None:
 def create_pending(request_id: int) -> ServiceRequest:
     """Create the case of a queued (batch) request; the worker runs this."""
     with transaction.atomic():
-        req = ServiceRequest.objects.select_for_update().select_related("application__user").get(pk=request_id)
+        req = (
+            ServiceRequest.objects.select_for_update(of=("self",))
+            .select_related("application__user")
+            .get(pk=request_id)
+        )
         if req.status != RequestStatus.PENDING:
             return req
         actor = req.application.user if req.application else portal_user()

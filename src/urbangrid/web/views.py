@@ -146,14 +146,23 @@ def timeline(case: Case) -> list[dict[str, Any]]:
                 "label": t.label if t else h.action,
                 "from_label": wf.state_label(h.from_state) if h.from_state else "",
                 "to_label": wf.state_label(h.to_state),
-                "details": [(k, v) for k, v in h.payload.items() if k in PAYLOAD_SHOWN],
+                "details": [(PAYLOAD_LABELS[k], v) for k, v in h.payload.items() if k in PAYLOAD_LABELS],
                 "photos": [a["id"] for a in h.attachments if isinstance(a, dict) and "id" in a],
             }
         )
     return rows
 
 
-PAYLOAD_SHOWN = {"department_name", "result", "amount", "unit", "new_deadline", "urgency", "exists", "merged_into"}
+PAYLOAD_LABELS = {
+    "department_name": gettext_lazy("department"),
+    "result": gettext_lazy("result"),
+    "amount": gettext_lazy("extension"),
+    "unit": gettext_lazy("unit"),
+    "new_deadline": gettext_lazy("new deadline"),
+    "urgency": gettext_lazy("urgency"),
+    "exists": gettext_lazy("exists on site"),
+    "merged_into": gettext_lazy("merged into"),
+}
 
 
 def case_context(request: HttpRequest, case: Case, forms: list[operations.OperationForm] | None = None) -> dict:

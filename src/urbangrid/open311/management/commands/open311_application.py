@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--address-rate-limit", type=int, default=60, help="POSTs per minute per client address")
 
     def handle(self, *args, **opts) -> None:
-        app, key = issue_application(
+        _app, key = issue_application(
             opts["name"],
             contact=opts["contact"],
             rate_limit=opts["rate_limit"],

@@ -9,7 +9,7 @@
   };
 
   function baseMap(el, options) {
-    var map = L.map(el, Object.assign({ zoomControl: true, attributionControl: !!el.dataset.tiles }, options || {}));
+    var map = L.map(el, Object.assign({ zoomControl: true, maxZoom: 19, minZoom: 3, attributionControl: !!el.dataset.tiles }, options || {}));
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
     }

@@ -1,0 +1,207 @@
+"""Every loop operation from the case page: done by the right role, refused for every other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.cases.test_loop import op, report, to_handling
+from tests.factories import PNG_1PX
+from urbangrid.cases.models import Case
+from urbangrid.workflow.models import History
+
+ROLE_USERS = ("collector", "operator", "shift", "dispatcher", "leader", "handler")
+
+
+def _hotline(w):
+    return report(w, by=w.operator, source="hotline")
+
+
+def _verifying(w):
+    case = _hotline(w)
+    op(case, "send_verify", w.operator)
+    return case
+
+
+def _accepted(w):
+    case = report(w)
+    op(case, "accept", w.operator)
+    return case
+
+
+def _registered(w):
+    case = _accepted(w)
+    op(case, "register", w.shift)
+    return case
+
+
+def _handling(w):
+    return to_handling(w, report(w))
+
+
+def _return_requested(w):
+    case = _handling(w)
+    op(case, "request_return", w.handler, reason="不属于我单位")
+    return case
+
+
+def _pending(kind: str, data: dict[str, Any]):
+    def setup(w):
+        case = _handling(w)
+        op(case, f"request_{kind}", w.handler, **data)
+        return case
+
+    return setup
+
+
+def _suspended(w):
+    case = _pending("suspension", {"reason": "汛期"})(w)
+    op(case, "approve_suspension", w.dispatcher)
+    return case
+
+
+def _feedback(w):
+    case = _handling(w)
+    op(case, "feedback", w.handler, result="ok", photos=[w.photo(w.handler)])
+    return case
+
+
+def _checking(w):
+    case = _feedback(w)
+    op(case, "send_check", w.operator)
+    return case
+
+
+def _pending_close(w):
+    case = _checking(w)
+    op(case, "check_pass", w.collector, photos=[w.photo(w.collector)])
+    return case
+
+
+def _void_requested(w):
+    case = _registered(w)
+    op(case, "request_void", w.dispatcher, reason="重复")
+    return case
+
+
+PHOTO = "__photo__"
+REASON = {"reason": "理由"}
+#: operation -> (setup, who performs it, form data)
+SCENARIOS: dict[str, tuple[Callable, str, dict[str, Any]]] = {
+    "send_verify": (_hotline, "operator", {}),
+    "verify": (_verifying, "collector", {"photos": PHOTO, "exists": "true"}),
+    "self_fix": (lambda w: report(w, category=w.flyer), "collector", {"photos": PHOTO}),
+    "merge": (lambda w: (report(w), report(w))[1], "operator", {"target": "__first__"}),
+    "accept": (report, "operator", {}),
+    "reject": (report, "operator", REASON),
+    "register": (_accepted, "shift", {"urgency": "urgent"}),
+    "not_register": (_accepted, "shift", REASON),
+    "send_back": (_accepted, "shift", REASON),
+    "dispatch": (_registered, "dispatcher", {"department": "__sanitation__"}),
+    "reassign": (_handling, "dispatcher", {"department": "__municipal__", **REASON}),
+    "accept_task": (_handling, "handler", {}),
+    "request_return": (_handling, "handler", REASON),
+    "approve_return": (_return_requested, "dispatcher", {}),
+    "reject_return": (_return_requested, "dispatcher", REASON),
+    "request_extension": (_handling, "handler", {"amount": "1", "unit": "working_days", **REASON}),
+    "approve_extension": (_pending("extension", {"reason": "x", "amount": 1}), "dispatcher", {}),
+    "reject_extension": (_pending("extension", {"reason": "x", "amount": 1}), "dispatcher", REASON),
+    "request_suspension": (_handling, "handler", REASON),
+    "approve_suspension": (_pending("suspension", {"reason": "x"}), "dispatcher", {}),
+    "reject_suspension": (_pending("suspension", {"reason": "x"}), "dispatcher", REASON),
+    "resume": (_suspended, "dispatcher", {}),
+    "feedback": (_handling, "handler", {"result": "已处理", "photos": PHOTO}),
+    "send_check": (_feedback, "operator", {}),
+    "check_pass": (_checking, "collector", {"photos": PHOTO}),
+    "check_fail": (_checking, "collector", {"photos": PHOTO, **REASON}),
+    "close": (_pending_close, "shift", {}),
+    "reopen": (_pending_close, "shift", REASON),
+    "urge": (_handling, "leader", REASON),
+    "supervise": (_handling, "leader", REASON),
+    "request_void": (_registered, "dispatcher", REASON),
+    "approve_void": (_void_requested, "shift", {}),
+    "reject_void": (_void_requested, "shift", REASON),
+}
+
+
+def _post_data(world, name: str, case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {f"{name}-version": case.version}
+    for key, value in data.items():
+        if value == PHOTO:
+            value = SimpleUploadedFile("p.png", PNG_1PX, "image/png")
+        elif value == "__first__":
+            value = Case.objects.order_by("pk").first().number
+        elif value == "__sanitation__":
+            value = world.sanitation.pk
+        elif value == "__municipal__":
+            value = world.municipal.pk
+        out[f"{name}-{key}"] = value
+    return out
+
+
+def _snapshot(case: Case) -> tuple:
+    case.refresh_from_db()
+    return case.state, case.version, History.objects.filter(object_id=case.pk).count()
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_operation_by_right_role_only(world, as_user, name):
+    setup, who, data = SCENARIOS[name]
+    case = setup(world)
+    transition = Case.get_workflow().get(name)
+    url = f"/cases/{case.pk}/op/{name}/"
+    right = getattr(world, who)
+    # the case page offers the operation to the right role, as a form with its inputs
+    page = as_user(right).get(f"/cases/{case.pk}/")
+    assert f'data-testid="op-{name}"' in page.content.decode()
+
+    for other in ROLE_USERS:
+        user = getattr(world, other)
+        if user.has_role(*transition.roles):
+            continue
+        before = _snapshot(case)
+        response = as_user(user).post(url, _post_data(world, name, case, data), follow=False)
+        assert response.status_code in (400, 403, 404, 409), (other, response.status_code)
+        if response.status_code != 404:  # outside the user's scope: the case does not exist for them
+            assert b'role="alert"' in response.content or b"msg-error" in response.content
+            assert f'data-testid="op-{name}"'.encode() not in response.content or response.status_code == 403
+        assert _snapshot(case) == before, other
+
+    response = as_user(right).post(url, _post_data(world, name, case, data))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    case.refresh_from_db()
+    assert History.objects.filter(object_id=case.pk).order_by("-seq").first().action == name
+
+
+def test_engine_field_errors_are_shown_next_to_the_field(world, as_user):
+    case = _handling(world)
+    response = as_user(world.handler).post(
+        f"/cases/{case.pk}/op/feedback/", {"feedback-version": case.version, "feedback-result": "done"}
+    )
+    assert response.status_code == 400
+    assert b'data-testid="error-photos"' in response.content
+    assert _snapshot(case)[0] == "handling"
+
+
+def test_stale_version_gets_the_conflict_message(world, as_user):
+    case = report(world)
+    stale = case.version
+    op(case, "accept", world.operator)
+    response = as_user(world.shift).post(
+        f"/cases/{case.pk}/op/send_back/", {"send_back-version": stale, "send_back-reason": "x"}
+    )
+    assert response.status_code == 409
+    assert "changed by someone else" in response.content.decode()
+    assert _snapshot(case)[0] == "accepted"
+
+
+def test_common_phrases_offered_per_operation(world, as_user):
+    from urbangrid.web.models import CommonPhrase
+
+    CommonPhrase.objects.create(text="不属于受理范围", operation="reject")
+    CommonPhrase.objects.create(text="请尽快处理", operation="urge")
+    body = as_user(world.operator).get(f"/cases/{report(world).pk}/").content.decode()
+    assert "不属于受理范围" in body and "请尽快处理" not in body
