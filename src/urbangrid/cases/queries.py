@@ -14,11 +14,18 @@ from .models import State as S
 CENTER_PRIVACY_ROLES = (RoleCode.OPERATOR, RoleCode.SHIFT_LEADER, RoleCode.LEADER, RoleCode.ADMINISTRATOR)
 
 
+#: what case lists join, and the large columns of the joined rows they never show
+LIST_RELATED = ("category", "department", "unit_grid", "work_grid", "community", "street")
+LIST_DEFERRED = ("unit_grid__geometry", "community__geometry", "street__geometry")
+
+
+def with_list_joins(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
+
+
 def visible_cases(user: User) -> QuerySet[Case]:
     """The cases `user` may see (role + scope), with what lists need joined."""
-    return Case.objects.filter(scope_q(user)).select_related(
-        "category", "department", "unit_grid", "work_grid", "community", "street"
-    )
+    return with_list_joins(Case.objects.filter(scope_q(user)))
 
 
 def todo_q(user: User) -> Q:
@@ -45,7 +52,9 @@ def todo_q(user: User) -> Q:
 
 def department_todo(department_id: int) -> QuerySet[Case]:
     """One department's open tasks, most urgent deadline first (uses index case_dept_todo)."""
-    return Case.objects.filter(department_id=department_id, state=S.HANDLING).order_by("deadline", "id")
+    return with_list_joins(Case.objects.filter(department_id=department_id, state=S.HANDLING)).order_by(
+        "deadline", "id"
+    )
 
 
 def may_see_reporter(user: User) -> bool:
