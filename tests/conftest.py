@@ -22,3 +22,13 @@ def on_postgres() -> bool:
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_messages_in_tests():
+    """Actions called directly from tests speak English so tests can match messages; requests
+    still go through LocaleMiddleware and get the configured language (zh-Hans by default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -428,3 +428,42 @@ def test_calendar_change_recomputes_provisional_deadlines(world):
     case.refresh_from_db()
     assert case.deadline_provisional is False
     assert case.deadline == dt.datetime(2027, 1, 5, 9, 30, tzinfo=dt.UTC)
+
+
+def test_reassign_gives_the_new_department_a_fresh_limit(world):
+    case = to_handling(world, report(world))
+    with pytest.raises(Invalid):
+        op(case, "reassign", world.dispatcher, department=world.municipal.pk)  # reason required
+    op(case, "reassign", world.dispatcher, department=world.municipal.pk, reason="改由市政处置")
+    assert case.department == world.municipal and case.stage == "handle"
+    entry = history_for(case).get(action="reassign")
+    assert entry.payload["previous_department"] == world.sanitation.pk
+    with pytest.raises(NotAllowed):
+        op(case, "feedback", world.handler, result="x", photos=[world.photo(world.handler)])
+
+
+def test_suspension_refused_keeps_handling(world):
+    case = to_handling(world, report(world))
+    op(case, "request_suspension", world.handler, reason="资金未到位")
+    with pytest.raises(Invalid):
+        op(case, "reject_suspension", world.leader)
+    op(case, "reject_suspension", world.leader, reason="不符合挂账条件")
+    assert case.state == State.HANDLING and case.pending_request == "" and case.deadline is not None
+
+
+def test_shift_leader_sends_back_for_rework_before_closing(world):
+    case = to_handling(world, report(world))
+    op(case, "feedback", world.handler, result="已清理", photos=[world.photo(world.handler)])
+    op(case, "send_check", world.operator)
+    op(case, "check_pass", world.collector, photos=[world.photo(world.collector)])
+    op(case, "reopen", world.shift, reason="照片不清晰，重新处置")
+    assert case.state == State.HANDLING and case.rework_count == 1 and case.stage == "rework"
+
+
+def test_void_refused(world):
+    case = to_handling(world, report(world))
+    op(case, "request_void", world.operator, reason="疑似重复")
+    with pytest.raises(NotAllowed):
+        op(case, "reject_void", world.dispatcher, reason="x")
+    op(case, "reject_void", world.shift, reason="不是重复件")
+    assert case.state == State.HANDLING and case.pending_request == ""
