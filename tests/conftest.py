@@ -25,10 +25,11 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def _english_messages_in_tests():
-    """Actions called directly from tests speak English so tests can match messages; requests
-    still go through LocaleMiddleware and get the configured language (zh-Hans by default)."""
+def _english_messages_in_tests(settings):
+    """Tests speak English unless they say otherwise (the product's default is zh-Hans): actions
+    called directly and requests without Accept-Language both get English messages."""
     from django.utils import translation
 
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield

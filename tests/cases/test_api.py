@@ -182,3 +182,15 @@ def test_upload_rejects_non_images(api, world):
 def test_openapi_is_published(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/cases/{case_id}/{operation}" in spec["paths"]
+
+
+def test_messages_are_chinese_by_default_and_english_on_request(api, world, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    case_id = create(api, world).json()["id"]
+    res = post(api(world.shift), f"/api/v1/cases/{case_id}/close", {"version": 1})
+    assert "不能执行" in res.json()["error"]["message"]
+    res = api(world.shift).post(
+        f"/api/v1/cases/{case_id}/close", data=json.dumps({"version": 1}), content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "not possible" in res.json()["error"]["message"]
