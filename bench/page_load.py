@@ -22,8 +22,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STATES = [  # (state, weight per 1000): most cases are closed, as in a real bureau
-    ("closed", 900), ("handling", 40), ("reported", 10), ("accepted", 5), ("registered", 10),
-    ("feedback", 10), ("checking", 10), ("pending_close", 5), ("rejected", 5), ("suspended", 5),
+    ("closed", 900),
+    ("handling", 40),
+    ("reported", 10),
+    ("accepted", 5),
+    ("registered", 10),
+    ("feedback", 10),
+    ("checking", 10),
+    ("pending_close", 5),
+    ("rejected", 5),
+    ("suspended", 5),
 ]
 
 
@@ -56,17 +64,23 @@ def build(total: int) -> None:
 
     ct = ContentType.objects.get_for_model(Case).pk
     cats = list(Category.objects.filter(parent__isnull=False, active=True).values_list("pk", flat=True))
-    grids = list(UnitGrid.objects.values_list("pk", "work_grid_id", "community_id", "community__parent_id",
-                                              "min_lon", "min_lat", "max_lon", "max_lat"))
+    grids = list(
+        UnitGrid.objects.values_list(
+            "pk", "work_grid_id", "community_id", "community__parent_id", "min_lon", "min_lat", "max_lon", "max_lat"
+        )
+    )
     depts = list(Department.objects.filter(kind__in=["professional", "company"]).values_list("pk", flat=True))
     operator = User.objects.get(username="operator").pk
     collector = User.objects.get(username="collector01").pk
     with connection.cursor() as cur:
         cur.execute("CREATE TEMP TABLE g(i INTEGER PRIMARY KEY, id, wg, comm, street, lon, lat)")
-        cur.executemany("INSERT INTO g VALUES (?,?,?,?,?,?,?)", [
-            (i, pk, wg, comm, street, (x0 + x1) / 2, (y0 + y1) / 2)
-            for i, (pk, wg, comm, street, x0, y0, x1, y1) in enumerate(grids)
-        ])
+        cur.executemany(
+            "INSERT INTO g VALUES (?,?,?,?,?,?,?)",
+            [
+                (i, pk, wg, comm, street, (x0 + x1) / 2, (y0 + y1) / 2)
+                for i, (pk, wg, comm, street, x0, y0, x1, y1) in enumerate(grids)
+            ],
+        )
         cur.execute("CREATE TEMP TABLE c(i INTEGER PRIMARY KEY, id)")
         cur.executemany("INSERT INTO c VALUES (?,?)", list(enumerate(cats)))
         cur.execute("CREATE TEMP TABLE d(i INTEGER PRIMARY KEY, id)")
@@ -86,8 +100,8 @@ def build(total: int) -> None:
                     unit_grid_id, work_grid_id, community_id, street_id, urgency, reporter_name, reporter_phone,
                     reporter_email, reported_by_id, department_id, suggested_department_id, verified, supervised,
                     urged_count, rework_count, return_count, extension_count, self_handled, pending_request,
-                    pending_data, light, created_at, state, version, stage, stage_started_at, deadline,
-                    deadline_provisional, warn_at)
+                    pending_data, light, created_at, state, version, stage, stage_limit_unit, stage_started_at,
+                    deadline, deadline_provisional, warn_at)
                 WITH RECURSIVE seq(k) AS (SELECT {start} UNION ALL SELECT k + 1 FROM seq WHERE k < {start + n - 1})
                 SELECT {base} + k + 1, 'B' || printf('%012d', k), 'collector', '{{}}',
                     (SELECT id FROM c WHERE i = k % (SELECT COUNT(*) FROM c)), '合成案件', '',
@@ -95,7 +109,7 @@ def build(total: int) -> None:
                     CASE WHEN st.state IN ('handling','feedback','checking','pending_close','closed','suspended')
                          THEN (SELECT id FROM d WHERE i = k % (SELECT COUNT(*) FROM d)) END,
                     (SELECT id FROM d WHERE i = k % (SELECT COUNT(*) FROM d)), NULL, 0, 0, 0, 0, 0, 0, '', '{{}}',
-                    'green', datetime('now', printf('-%d minutes', ({total} - k) / 2)), st.state, 3, '', NULL,
+                    'green', datetime('now', printf('-%d minutes', ({total} - k) / 2)), st.state, 3, '', '', NULL,
                     CASE WHEN st.state NOT IN ('closed','rejected','suspended')
                          THEN datetime('now', printf('%+d minutes', (k * 7919) % 20000 - 10000)) END,
                     0,
@@ -151,9 +165,12 @@ def measure(repeats: int) -> None:
         ("case list: category + state", leader, "/cases/", {"category": cat, "state": "handling"}),
         ("case list: unit grid", leader, "/cases/", {"grid": grid}),
         ("case list: overdue, by deadline", leader, "/cases/", {"overdue": "on", "sort": "deadline"}),
-        ("case list: source + last 7 days", leader, "/cases/", {"source": "collector",
-                                                                 "created_from": time.strftime("%Y-%m-%d",
-                                                                 time.localtime(time.time() - 7 * 86400))}),
+        (
+            "case list: source + last 7 days",
+            leader,
+            "/cases/",
+            {"source": "collector", "created_from": time.strftime("%Y-%m-%d", time.localtime(time.time() - 7 * 86400))},
+        ),
         ("case page (closed case)", leader, f"/cases/{last}/", {}),
         ("case page (handling, with operations)", dispatcher, f"/cases/{handling}/", {}),
         ("map data: open cases", leader, "/map/cases.geojson", {}),
@@ -170,7 +187,7 @@ def measure(repeats: int) -> None:
             times.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, (url, r.status_code)
         times.sort()
-        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(f"{label:<40} {statistics.median(times):>10.1f} {p95:>8.1f}")
 
 

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,4 +15,4 @@ urlpatterns = [
     path("portal/", include("urbangrid.portal.urls")),
     path("m/", include("urbangrid.mobile.urls")),
     path("", include("urbangrid.web.urls")),
-] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+]

@@ -196,10 +196,8 @@ def test_complete_loop(world, actor, photos, screenshot):
     screenshot(page, "photo-full-size")
     page.keyboard.press("Escape")
     steps = page.locator("[data-testid=timeline] > li").evaluate_all("els => els.map(e => e.dataset.testid)")
-    assert steps == [
-        f"history-{a}"
-        for a in ("report", "accept", "register", "dispatch", "accept_task", "feedback", "send_check", "check_pass", "close")
-    ]
+    loop = ("report", "accept", "register", "dispatch", "accept_task", "feedback", "send_check", "check_pass", "close")
+    assert steps == [f"history-{a}" for a in loop]
     case = Case.objects.get(pk=case_id)
     assert case.state == "closed" and case.source == "collector" and case.department == world.sanitation
 
@@ -300,8 +298,16 @@ def test_intake_map_search_and_language(world, actor, screenshot):
     from urbangrid.cases.models import Case
     from urbangrid.geo.models import Place
 
-    Place.objects.create(kind="door_plate", name="庆丰路12号", road="庆丰路", number="12",
-                         street=world.street, community=world.community, lon=world.point(2)[0], lat=world.point(2)[1])
+    Place.objects.create(
+        kind="door_plate",
+        name="庆丰路12号",
+        road="庆丰路",
+        number="12",
+        street=world.street,
+        community=world.community,
+        lon=world.point(2)[0],
+        lat=world.point(2)[1],
+    )
     op = actor(world.operator)
     page = op.page
     page.click("[data-testid=nav-intake]")

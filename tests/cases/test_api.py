@@ -190,7 +190,29 @@ def test_messages_are_chinese_by_default_and_english_on_request(api, world, sett
     res = post(api(world.shift), f"/api/v1/cases/{case_id}/close", {"version": 1})
     assert "不能执行" in res.json()["error"]["message"]
     res = api(world.shift).post(
-        f"/api/v1/cases/{case_id}/close", data=json.dumps({"version": 1}), content_type="application/json",
+        f"/api/v1/cases/{case_id}/close",
+        data=json.dumps({"version": 1}),
+        content_type="application/json",
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "not possible" in res.json()["error"]["message"]
+
+
+def test_photos_are_served_only_within_scope(api, world):
+    lon, lat = world.point()
+    token = world.photo(world.collector)
+    body = {
+        "source": "collector",
+        "category": "event:0102",
+        "description": "垃圾",
+        "lon": lon,
+        "lat": lat,
+        "photos": [token],
+    }
+    case_id = post(api(world.collector), "/api/v1/cases", body).json()["id"]
+    url = api(world.operator).get(f"/api/v1/cases/{case_id}").json()["attachments"][0]["url"]
+    assert url == f"/api/v1/cases/attachments/{token}"
+    res = api(world.operator).get(url)
+    assert res.status_code == 200 and b"".join(res.streaming_content).startswith(b"\x89PNG")
+    assert api(world.other_handler).get(url).status_code == 404
+    assert api(world.collector2).get(url).status_code == 404

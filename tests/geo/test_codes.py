@@ -53,7 +53,7 @@ def test_bad_division_codes(code, parent, message):
 
 
 def test_level_mismatch():
-    with pytest.raises(ValidationError, match="is a street code, not a community code"):
+    with pytest.raises(ValidationError, match="is a street / township code, not a community / village code"):
         validate_division_code("330483001", level="community")
 
 

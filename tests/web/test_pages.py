@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 
 import pytest
@@ -98,8 +99,15 @@ def test_scope_other_department_cannot_open_the_case_or_its_photos(world, as_use
 def test_case_page_shows_fields_photos_timeline_and_reporter_only_to_center(world, as_user):
     case = report(world, by=world.operator, source="hotline", reporter={"name": "李四", "phone": "13900000000"})
     body = as_user(world.operator).get(f"/cases/{case.pk}/").content.decode()
-    for text in (case.number, case.description, world.grids[0].code, "李四", 'data-testid="photo-before"',
-                 'data-testid="history-report"', 'id="case-map-data"'):
+    for text in (
+        case.number,
+        case.description,
+        world.grids[0].code,
+        "李四",
+        'data-testid="photo-before"',
+        'data-testid="history-report"',
+        'id="case-map-data"',
+    ):
         assert text in body
     op(case, "send_verify", world.operator)
     assert "李四" not in as_user(world.collector).get(f"/cases/{case.pk}/").content.decode()
@@ -125,8 +133,13 @@ def test_intake_geocodes_warns_about_duplicates_and_creates_a_hotline_case(world
     c = as_user(world.operator)
     found = c.get("/intake/geocode.json", {"q": "人民公园"}).json()["results"]
     assert found[0]["grid"] == world.grids[1].code
-    form = {"caller_name": "王五", "caller_phone": "13700000000", "category": world.garbage.pk,
-            "description": "垃圾", "address": "人民公园"}
+    form = {
+        "caller_name": "王五",
+        "caller_phone": "13700000000",
+        "category": world.garbage.pk,
+        "description": "垃圾",
+        "address": "人民公园",
+    }
     r = c.post("/intake/", {**form, "photos": SimpleUploadedFile("a.png", PNG_1PX, "image/png")})
     assert r.status_code == 302
     case = Case.objects.get()
@@ -166,9 +179,10 @@ def test_dispatch_desk_one_and_batch_with_failures_reported(world, as_user):
 def test_map_layers_and_cases(world, as_user, settings):
     report(world)
     c = as_user(world.leader)
-    grids = c.get("/map/grids.geojson").json()
+    grids = json.loads(c.get("/map/grids.geojson").content)
     assert len(grids["features"]) == 4
-    assert {f["properties"]["code"] for f in c.get("/map/workgrids.geojson").json()["features"]} == {"WG1", "WG2"}
+    work_grids = json.loads(c.get("/map/workgrids.geojson").content)["features"]
+    assert {f["properties"]["code"] for f in work_grids} == {"WG1", "WG2"}
     cases = c.get("/map/cases.geojson").json()
     assert len(cases["features"]) == 1 and not cases["clustered"]
     assert c.get("/map/cases.geojson", {"state": "closed"}).json()["features"] == []
@@ -190,10 +204,16 @@ def test_phone_report_is_idempotent(world, as_user):
     lon, lat = world.point()
     cid = str(uuid.uuid4())
     data = {"client_id": cid, "category": world.garbage.pk, "description": "垃圾", "lon": lon, "lat": lat}
-    first = c.post("/m/report/", {**data, "photos": SimpleUploadedFile("a.png", PNG_1PX, "image/png")},
-                   HTTP_ACCEPT="application/json")
-    again = c.post("/m/report/", {**data, "photos": SimpleUploadedFile("a.png", PNG_1PX, "image/png")},
-                   HTTP_ACCEPT="application/json")
+    first = c.post(
+        "/m/report/",
+        {**data, "photos": SimpleUploadedFile("a.png", PNG_1PX, "image/png")},
+        HTTP_ACCEPT="application/json",
+    )
+    again = c.post(
+        "/m/report/",
+        {**data, "photos": SimpleUploadedFile("a.png", PNG_1PX, "image/png")},
+        HTTP_ACCEPT="application/json",
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"] and not again.json()["created"]
     case = Case.objects.get()

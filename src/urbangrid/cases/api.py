@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -14,7 +15,7 @@ from urbangrid.workflow.engine import history_for
 from urbangrid.workflow.errors import WorkflowError
 
 from . import actions
-from .models import Case
+from .models import Attachment, Case
 from .queries import may_see_reporter, todo_q, visible_cases
 from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CaseListOut, CaseOut, OperationIn
 
@@ -163,6 +164,17 @@ def upload(request: HttpRequest, file: File[UploadedFile]):
     return Status(201, {"id": att.token, "type": att.mime_type, "size": att.size})
 
 
+@router.get("/attachments/{token}", summary="Download a photo (only within the caller's scope)")
+def download(request: HttpRequest, token: str):
+    att = Attachment.objects.filter(token=token).first()
+    if att is None or not (
+        att.uploaded_by_id == request.user.pk
+        or (att.case_id and visible_cases(request.user).filter(pk=att.case_id).exists())
+    ):
+        raise Http404("No such attachment, or it is outside your scope.")
+    return FileResponse(att.file.open("rb"), content_type=att.mime_type)
+
+
 @router.get("/{int:case_id}", response=CaseDetailOut, summary="A case with its full history")
 def get_case(request: HttpRequest, case_id: int):
     case = _get_case(request, case_id)
@@ -180,7 +192,13 @@ def get_case(request: HttpRequest, case_id: int):
     ]
     data["operations"] = [t.name for t in actions.available_operations(case, request.user)]
     data["attachments"] = [
-        {"id": a.token, "kind": a.kind, "type": a.mime_type, "url": a.file.url, "seq": a.history_seq}
+        {
+            "id": a.token,
+            "kind": a.kind,
+            "type": a.mime_type,
+            "url": reverse("api-v1:download", kwargs={"token": a.token}),
+            "seq": a.history_seq,
+        }
         for a in case.attachments.all()
     ]
     return data

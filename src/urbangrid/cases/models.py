@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from urbangrid.workflow.models import WorkflowObject
@@ -173,6 +174,8 @@ class Case(WorkflowObject):
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["source", "created_at"], name="case_source_created"),
             models.Index(fields=["created_at"], name="case_created"),
+            # pending requests are few: the dispatcher's and leaders' approval lists read this
+            models.Index(fields=["pending_request", "state"], condition=~Q(pending_request=""), name="case_pending"),
         ]
 
     def __str__(self) -> str:

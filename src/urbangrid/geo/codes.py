@@ -114,7 +114,8 @@ def validate_division_code(
     if level and level != actual:
         raise ValidationError(
             _("Division code %(code)s is a %(actual)s code, not a %(level)s code."),
-            code="level", params={"code": code, "actual": actual, "level": level},
+            code="level",
+            params={"code": code, "actual": DivisionLevel(actual).label, "level": DivisionLevel(level).label},
         )
     expected = expected_parent_code(code)
     if parent_code:

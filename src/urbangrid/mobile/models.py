@@ -16,7 +16,9 @@ class MobileSubmission(models.Model):
 
     client_id = models.UUIDField(_("client id"), unique=True)
     case = models.OneToOneField("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,7 @@ from urbangrid.web.access import staff_required
 from urbangrid.web.maps import tile_settings
 from urbangrid.web.operations import PhotoField
 from urbangrid.web.views import case_context, get_visible_case, replace_form
+from urbangrid.web.widgets import FastSelect
 from urbangrid.workflow.errors import WorkflowError
 
 from .actions import submit_report
@@ -54,7 +55,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def my_grids(request: HttpRequest) -> JsonResponse:
     """The unit grids of the collector's work grids, as GeoJSON."""
-    rows = UnitGrid.objects.filter(work_grid__collectors=request.user).values_list("code", "geometry", "work_grid__code")
+    rows = UnitGrid.objects.filter(work_grid__collectors=request.user).values_list(
+        "code", "geometry", "work_grid__code"
+    )
     return JsonResponse(
         {
             "type": "FeatureCollection",
@@ -68,7 +71,9 @@ def my_grids(request: HttpRequest) -> JsonResponse:
 
 class ReportForm(forms.Form):
     client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    category = forms.ModelChoiceField(label=gettext_lazy("Category"), queryset=Category.objects.none())
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("Category"), queryset=Category.objects.none(), widget=FastSelect(attrs={"required": True})
+    )
     description = forms.CharField(label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}))
     photos = PhotoField(label=gettext_lazy("Photo"), required=False)
     lon = forms.FloatField(widget=forms.HiddenInput, required=False)

@@ -153,8 +153,11 @@ def _case_input(sub: Submission, source: str, application: Application | None, p
 
 
 def _create(actor: User, case_input: dict[str, Any], now: datetime | None = None):
+    from . import public
+
+    category = public.public_categories().get(case_input["category"], case_input["category"])
     try:
-        return create_case(actor, now=now, **case_input)
+        return create_case(actor, now=now, **{**case_input, "category": category})
     except WorkflowError as exc:
         raise Open311Error(400, exc.message) from None
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.catalog.models import Category
 
+from . import public
 from .conf import conf
 from .errors import Open311Error
 from .media import reencode
@@ -70,10 +71,6 @@ def find_service(code: str, services: dict[int, Category]) -> Category:
         if cat.code == code:
             return cat
     raise Open311Error(404, _("Unknown service_code “%(c)s”.") % {"c": code})
-
-
-def service_config(cat: Category) -> Service | None:
-    return Service.objects.filter(category=cat).prefetch_related("attributes__values").first()
 
 
 def _first(data, name: str) -> str:
@@ -210,7 +207,7 @@ def media_files(files) -> list:
 def parse_submission(data, files, services: dict[int, Category]) -> Submission:
     """A Submission from POST data (QueryDict) and files; raises Open311Error listing every problem."""
     cat = find_service(_first(data, "service_code"), services)
-    service = service_config(cat)
+    service: Service | None = public.service_configs().get(cat.pk)
     errors: list[str] = []
     location = _location(data, errors)
     if location and not _inside_jurisdiction(location[0], location[1]):

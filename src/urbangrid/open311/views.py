@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,9 +19,9 @@ from urbangrid.catalog.models import CategorySynonym
 from . import actions, public, ratelimit
 from .conf import conf, jurisdiction_ids
 from .errors import Open311Error
-from .models import LIST_TYPES, Changeset, RequestStatus, Service, ServiceRequest, ServiceType
+from .models import LIST_TYPES, Changeset, RequestStatus, ServiceRequest, ServiceType
 from .render import FORMATS, error_response, respond
-from .validation import parse_submission, parse_w3c
+from .validation import find_service, parse_submission, parse_w3c
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
@@ -114,12 +113,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
 @endpoint("GET")
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
     cats = public.public_categories()
-    configs = {
-        s.category_id: s
-        for s in Service.objects.annotate(n=Count("attributes", filter=Q(attributes__variable=True))).filter(
-            category_id__in=cats
-        )
-    }
+    configs = public.service_configs()
     synonyms: dict[int, list[str]] = {}
     for cat_id, name in CategorySynonym.objects.filter(category_id__in=cats).values_list("category_id", "name"):
         synonyms.setdefault(cat_id, []).append(name)
@@ -132,7 +126,7 @@ def services(request: HttpRequest, fmt: str) -> HttpResponse:
                 "service_code": cat.code,
                 "service_name": public.category_name(cat),
                 "description": svc.description if svc else "",
-                "metadata": bool(svc and svc.n),
+                "metadata": bool(svc and any(a.variable for a in svc.attributes.all())),
                 "type": svc.type if svc else ServiceType.REALTIME.value,
                 "keywords": ",".join(dict.fromkeys(words + synonyms.get(cat.pk, []))),
                 "group": public.category_name(cat.parent),
@@ -143,10 +137,8 @@ def services(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @endpoint("GET")
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
-    from .validation import find_service, service_config
-
     cat = find_service(code, public.public_categories())
-    svc = service_config(cat)
+    svc = public.service_configs().get(cat.pk)
     attributes = []
     for attr in svc.attributes.all() if svc else []:
         item: dict[str, Any] = {

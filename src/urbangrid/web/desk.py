@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from urbangrid.cases import actions
-from urbangrid.cases.models import OPEN_STATES, Case, Source, State
+from urbangrid.cases.models import OPEN_STATES, Source, State
 from urbangrid.cases.queries import visible_cases
 from urbangrid.catalog.models import Category
 from urbangrid.core.models import Department, User
@@ -28,6 +28,7 @@ from urbangrid.workflow.errors import WorkflowError
 from . import lists
 from .access import staff_required
 from .operations import PhotoField
+from .widgets import FastSelect
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_DAYS = 7
@@ -58,7 +59,9 @@ def nearby_open_cases(user: User, category_id: int, lon: float, lat: float) -> l
 class IntakeForm(forms.Form):
     caller_name = forms.CharField(label=gettext_lazy("Caller"), max_length=64, required=False)
     caller_phone = forms.CharField(label=gettext_lazy("Phone"), max_length=32, required=False)
-    category = forms.ModelChoiceField(label=gettext_lazy("Category"), queryset=Category.objects.none())
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("Category"), queryset=Category.objects.none(), widget=FastSelect(attrs={"required": True})
+    )
     description = forms.CharField(label=gettext_lazy("What is the problem?"), widget=forms.Textarea(attrs={"rows": 3}))
     address = forms.CharField(label=gettext_lazy("Where? (address or place)"), max_length=200)
     lon = forms.FloatField(required=False, widget=forms.HiddenInput)
@@ -100,7 +103,9 @@ def intake(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, _("Similar open cases were reported nearby; check them first."))
             else:
                 try:
-                    tokens = [actions.upload_attachment(request.user, p.read(), p.name or "").token for p in f["photos"]]
+                    tokens = [
+                        actions.upload_attachment(request.user, p.read(), p.name or "").token for p in f["photos"]
+                    ]
                     case = actions.create_case(
                         request.user,
                         source=Source.HOTLINE,

@@ -8,7 +8,7 @@ to-do set.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -20,12 +20,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from urbangrid.catalog.models import Category
-from urbangrid.cases.models import Case, Source, State
+from urbangrid.cases.models import OPEN_STATES, Case, Source, State
 from urbangrid.cases.queries import todo_q, visible_cases
+from urbangrid.catalog.models import Category
 from urbangrid.core.models import Department, User
 from urbangrid.core.scope import visible_departments
 from urbangrid.workflow.models import History
+
+from .widgets import FastSelect
 
 PAGE_SIZE = 50
 #: The export streams at most this many rows (the list's order and filters apply).
@@ -33,7 +35,7 @@ EXPORT_LIMIT = 20_000
 
 
 def light_of(case: Case, now: datetime | None = None) -> str:
-    """"red" (overdue), "yellow" (due soon), "green" or "" (no running deadline), live."""
+    """ "red" (overdue), "yellow" (due soon), "green" or "" (no running deadline), live."""
     if case.deadline is None:
         return ""
     now = now or timezone.now()
@@ -83,10 +85,14 @@ class CaseFilterForm(forms.Form):
     """Search filters (GET). Every field is optional."""
 
     number = forms.CharField(label=_("Case number"), required=False, max_length=24)
-    state = forms.ChoiceField(label=_("State"), required=False)
-    category = forms.ModelChoiceField(label=_("Category"), required=False, queryset=Category.objects.none())
+    state = forms.ChoiceField(label=_("State"), required=False, widget=FastSelect)
+    category = forms.ModelChoiceField(
+        label=_("Category"), required=False, queryset=Category.objects.none(), widget=FastSelect
+    )
     grid = forms.CharField(label=_("Unit grid code"), required=False, max_length=15)
-    department = forms.ModelChoiceField(label=_("Department"), required=False, queryset=Department.objects.none())
+    department = forms.ModelChoiceField(
+        label=_("Department"), required=False, queryset=Department.objects.none(), widget=FastSelect
+    )
     source = forms.ChoiceField(label=_("Source"), required=False)
     created_from = forms.DateField(
         label=_("Reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -137,7 +143,7 @@ class CaseFilterForm(forms.Form):
         return qs
 
     @property
-    def sort(self) -> str:
+    def order(self) -> str:
         return (self.cleaned_data.get("sort") if self.is_valid() else "") or ""
 
 
@@ -202,8 +208,14 @@ def _dedupe(rows: list[Case]) -> list[Case]:
     return out
 
 
-def paginate(qs: QuerySet[Case], sort: str, cursor: str = "", limit: int = PAGE_SIZE) -> Page:
-    """One page by keyset: "-id" (newest first) or "deadline" (earliest first, no deadline last)."""
+def paginate(
+    qs: QuerySet[Case], sort: str, cursor: str = "", limit: int = PAGE_SIZE, states: Iterable[str] = OPEN_STATES
+) -> Page:
+    """One page by keyset: "-id" (newest first) or "deadline" (earliest first, no deadline last).
+
+    Only open cases have a running deadline, so the deadline part reads the (state, deadline)
+    index once per open state in `states` and merges: no sort over the whole set.
+    """
     mode, at, last_id = _decode(cursor) if cursor else ("", None, 0)
     rows: list[Case] = []
     if sort == "deadline":
@@ -211,7 +223,9 @@ def paginate(qs: QuerySet[Case], sort: str, cursor: str = "", limit: int = PAGE_
             part = qs.filter(deadline__isnull=False)
             if mode == "d":
                 part = part.filter(Q(deadline__gt=at) | Q(deadline=at, pk__gt=last_id))
-            rows = list(part.order_by("deadline", "pk")[: limit + 1])
+            for state in [s for s in OPEN_STATES if s in set(states)]:
+                rows += part.filter(state=state).order_by("deadline", "pk")[: limit + 1]
+            rows = sorted(rows, key=lambda c: (c.deadline, c.pk))[: limit + 1]
         if len(rows) <= limit:
             part = qs.filter(deadline__isnull=True)
             if mode == "n":
@@ -249,11 +263,18 @@ def todo_counts(user: User) -> dict[str, Any]:
     """Counts of the to-do list per state and per light (small set, indexed columns)."""
     qs = base_queryset(user, "todo").order_by()
     now = timezone.now()
-    per_state = dict(qs.values_list("state").annotate(n=Count("pk", distinct=True)))
-    lights = qs.aggregate(
-        red=Count("pk", distinct=True, filter=Q(deadline__lt=now)),
-        yellow=Count("pk", distinct=True, filter=Q(deadline__gte=now, warn_at__lte=now)),
-    )
+    per_state: dict[str, int] = {}
+    lights = {"red": 0, "yellow": 0}
+    for state in OPEN_STATES:  # one (state, deadline) index range per state
+        row = qs.filter(state=state).aggregate(
+            n=Count("pk", distinct=True),
+            red=Count("pk", distinct=True, filter=Q(deadline__lt=now)),
+            yellow=Count("pk", distinct=True, filter=Q(deadline__gte=now, warn_at__lte=now)),
+        )
+        if row["n"]:
+            per_state[state] = row["n"]
+            lights["red"] += row["red"]
+            lights["yellow"] += row["yellow"]
     labels = dict(State.choices)
     buckets = [Bucket(s, str(labels.get(s, s)), n) for s, n in sorted(per_state.items(), key=lambda kv: kv[0])]
     return {"buckets": buckets, "total": sum(per_state.values()), **lights}

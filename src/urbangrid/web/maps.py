@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -44,11 +45,13 @@ def map_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _cached_layer(name: str, build) -> dict[str, Any]:
-    key = f"web:map:{name}:{GridRevision.current()[0]}"
+def _cached_layer(name: str, build) -> bytes:
+    """The layer as serialised GeoJSON, cached until the grids change (GridRevision)."""
+    stamp = UnitGrid.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    key = f"web:map:{name}:{GridRevision.current()[0]}:{stamp['n']}:{stamp['last']}"
     data = cache.get(key)
     if data is None:
-        data = build()
+        data = json.dumps(build(), ensure_ascii=False, separators=(",", ":")).encode()
         cache.set(key, data, 3600)
     return data
 
@@ -78,21 +81,21 @@ def _work_grid_layer() -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _layer_response(data: dict[str, Any]) -> JsonResponse:
-    response = JsonResponse(data)
+def _layer_response(data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=300"
     return response
 
 
 @staff_required()
 @require_GET
-def grids_geojson(request: HttpRequest) -> JsonResponse:
+def grids_geojson(request: HttpRequest) -> HttpResponse:
     return _layer_response(_cached_layer("grids", _grid_layer))
 
 
 @staff_required()
 @require_GET
-def work_grids_geojson(request: HttpRequest) -> JsonResponse:
+def work_grids_geojson(request: HttpRequest) -> HttpResponse:
     return _layer_response(_cached_layer("workgrids", _work_grid_layer))
 
 

@@ -23,6 +23,7 @@ from urbangrid.workflow.engine import Transition
 from urbangrid.workflow.errors import WorkflowError
 
 from .models import CommonPhrase
+from .widgets import FastSelect
 
 #: Optional inputs read by a validator or effect (by function name), beyond `needs`.
 EXTRA_INPUTS: dict[str, tuple[str, ...]] = {
@@ -73,11 +74,15 @@ def _field(name: str, required: bool, case: Case) -> forms.Field:
         choices = [(d.pk, d.name) for d in Department.objects.filter(is_active=True).order_by("code")]
         initial = case.department_id if case.department_id else case.suggested_department_id
         return forms.TypedChoiceField(
-            label=_("Department"), choices=choices, coerce=int, initial=initial, required=False
+            label=_("Department"), choices=choices, coerce=int, initial=initial, required=False, widget=FastSelect
         )
     if name == "amount":
         return forms.DecimalField(
-            label=_("Extension"), min_value=0, max_digits=7, decimal_places=2, required=False,
+            label=_("Extension"),
+            min_value=0,
+            max_digits=7,
+            decimal_places=2,
+            required=False,
             widget=forms.NumberInput(attrs={"step": "0.5", **attrs}),
         )
     if name == "unit":
@@ -94,9 +99,11 @@ def _field(name: str, required: bool, case: Case) -> forms.Field:
     if name == "urgency":
         return forms.ChoiceField(label=_("Urgency"), choices=URGENCIES, initial=case.urgency, required=False)
     if name == "target":
-        return forms.CharField(label=_("Merge into case number"), max_length=24, required=False,
-                               widget=forms.TextInput(attrs=attrs))
-    return forms.CharField(label=name.replace("_", " ").capitalize(), required=False, widget=forms.TextInput(attrs=attrs))
+        return forms.CharField(
+            label=_("Merge into case number"), max_length=24, required=False, widget=forms.TextInput(attrs=attrs)
+        )
+    label = name.replace("_", " ").capitalize()
+    return forms.CharField(label=label, required=False, widget=forms.TextInput(attrs=attrs))
 
 
 class OperationForm(forms.Form):
@@ -143,9 +150,7 @@ class OperationForm(forms.Form):
             value = self.cleaned_data.get(name)
             if name == "photos":
                 if upload and value:
-                    data["photos"] = [
-                        actions.upload_attachment(actor, f.read(), f.name or "").token for f in value
-                    ]
+                    data["photos"] = [actions.upload_attachment(actor, f.read(), f.name or "").token for f in value]
                 continue
             if value not in (None, ""):
                 data[name] = value

@@ -67,7 +67,7 @@ ROLE_TITLES = {
 def _list(request: HttpRequest, kind: str):
     form = lists.CaseFilterForm(request.user, request.GET or None)
     qs = form.apply(lists.base_queryset(request.user, kind))
-    return form, qs, form.sort or lists.default_sort(kind)
+    return form, qs, form.order or lists.default_sort(kind)
 
 
 def _show(value: Any) -> str:
