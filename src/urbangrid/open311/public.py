@@ -10,7 +10,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Case as DbCase
+from django.db.models import OuterRef, Subquery, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -205,26 +206,20 @@ def request_records(
 ) -> list[dict[str, Any]]:
     """GeoReport `request` records of the cases in `cases` (a queryset, already limited).
 
-    Built for 1,000 records per answer: tuples instead of model instances, one query each
-    for the last changes of open cases and for disputed fixes, status notes computed once
-    per distinct situation."""
-    rows = cases.values_list(*_ROW_FIELDS)
+    Built for 1,000 records per answer: tuples instead of model instances, one more query
+    for disputed fixes, status notes computed once per distinct situation."""
+    # the last change of a case is its history entry number `version` (one unique-index probe)
+    last_change = History.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case), object_id=OuterRef("pk"), seq=OuterRef("version")
+    ).values("created_at")[:1]
+    rows = list(
+        cases.annotate(last_change=DbCase(When(closed_at__isnull=True, then=Subquery(last_change)))).values_list(
+            *_ROW_FIELDS, "last_change"
+        )
+    )
     if not rows:
         return []
     tz = timezone.get_current_timezone()
-    no_close_time = [r[0] for r in rows if r[2] not in CLOSED_STATES or r[10] is None]
-    updated = (
-        dict(
-            History.objects.filter(
-                content_type=ContentType.objects.get_for_model(Case), object_id__in=_id_list(no_close_time)
-            )
-            .values("object_id")
-            .annotate(at=Max("created_at"))
-            .values_list("object_id", "at")
-        )
-        if no_close_time
-        else {}
-    )
     disputable = [r[0] for r in rows if r[2] == State.CLOSED or (r[2] == State.HANDLING and r[14])]
     disputes = _latest_disputes(disputable)
     agencies = dict(Department.objects.values_list("pk", "name"))
@@ -232,7 +227,7 @@ def request_records(
     notes: dict[tuple, str] = {}
     out = []
     for pk, number, state, cat_id, text, address, lon, lat, dept_id, created, closed_at, deadline, *rest in rows:
-        verified, self_handled, rework_count, merged_into, photos, address_id = rest
+        verified, self_handled, rework_count, merged_into, photos, address_id, last_change = rest
         agency = agencies.get(dept_id, "")
         key = (state, agency, verified, self_handled, bool(rework_count), disputes.get(pk), merged_into)
         note = notes.get(key)
@@ -247,7 +242,7 @@ def request_records(
                 merged_into=merged_into,
             )
         closed = state in CLOSED_STATES
-        last = (closed and closed_at) or updated.get(pk) or created
+        last = closed_at or last_change or created
         name, code = services[cat_id]
         record = {
             "service_request_id": number,

@@ -8,9 +8,10 @@ class WorkflowError(Exception):
     code = "workflow_error"
 
     def __init__(self, message: str, fields: dict[str, str] | None = None):
+        message = str(message)  # lazy translations are rendered in the language active now
         super().__init__(message)
         self.message = message
-        self.fields = fields or {}
+        self.fields = {k: str(v) for k, v in (fields or {}).items()}
 
 
 class NotAllowed(WorkflowError):
