@@ -1,6 +1,6 @@
 """Benchmark: Open311 POST requests.json over HTTP to a multi-process gunicorn on PostgreSQL.
 
-    .venv/bin/python bench/open311_post.py [--workers 3] [--clients 8] [--requests 6000] [--seconds 30]
+    .venv/bin/python bench/open311_post.py [--workers 3] [--clients 6] [--requests 12000] [--seconds 25]
 
 Builds the demo city (2,000 components, no cases) in its own PostgreSQL database
 (BENCH_PG_URL, default .../urbangrid_bench_open311), registers a partner application, starts
@@ -164,9 +164,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent connections of the load process")
-    parser.add_argument("--requests", type=int, default=6000)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--clients", type=int, default=6, help="concurrent connections of the load process")
+    parser.add_argument("--requests", type=int, default=12000)
+    parser.add_argument("--seconds", type=float, default=25.0)
     parser.add_argument("--port", type=int, default=8311)
     args = parser.parse_args()
     url = setup("postgres")

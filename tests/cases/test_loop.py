@@ -467,3 +467,17 @@ def test_void_refused(world):
         op(case, "reject_void", world.dispatcher, reason="x")
     op(case, "reject_void", world.shift, reason="不是重复件")
     assert case.state == State.HANDLING and case.pending_request == ""
+
+
+def test_urgent_cases_get_the_categorys_urgent_handling_limit(world):
+    from decimal import Decimal
+
+    world.garbage.urgent_handle_limit, world.garbage.urgent_handle_unit = Decimal("4"), "hours"
+    world.garbage.save()
+    urgent, normal = report(world), report(world)
+    for case, urgency in ((urgent, "urgent"), (normal, "normal")):
+        op(case, "accept", world.operator)
+        op(case, "register", world.shift, urgency=urgency)
+        op(case, "dispatch", world.dispatcher, department=world.sanitation.pk)
+    assert (urgent.stage_limit_amount, urgent.stage_limit_unit) == (Decimal("4"), "hours")
+    assert (normal.stage_limit_amount, normal.stage_limit_unit) == (Decimal("1"), "working_days")

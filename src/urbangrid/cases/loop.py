@@ -303,7 +303,10 @@ def dispatch_timer(case: Case):
 
 
 def handle_timer(case: Case):
+    """The category's handling limit (处置时限), its urgent variant for urgent cases."""
     cat = case.category
+    if case.urgency == "urgent" and cat.urgent_handle_limit and cat.urgent_handle_unit:
+        return cat.urgent_handle_limit, cat.urgent_handle_unit
     if cat.handle_limit and cat.handle_unit:
         return cat.handle_limit, cat.handle_unit
     return Decimal(1), "working_days"

@@ -31,22 +31,44 @@ class Category(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("major class"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("major class"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     is_local = models.BooleanField(_("local extension"), default=False)
     is_public = models.BooleanField(_("open to public reports"), default=True)
     default_department = models.ForeignKey(
-        "core.Department", verbose_name=_("default responsible department"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "core.Department",
+        verbose_name=_("default responsible department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     default_department_name = models.CharField(_("typical department"), max_length=100, blank=True)
     urgency = models.CharField(_("default urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     dispatch_limit_hours = models.DecimalField(
-        _("register + dispatch limit (working hours)"), max_digits=6, decimal_places=2, default=0.5,
+        _("register + dispatch limit (working hours)"),
+        max_digits=6,
+        decimal_places=2,
+        default=0.5,
     )
     handle_limit = models.DecimalField(_("handling limit"), max_digits=7, decimal_places=2, null=True, blank=True)
     handle_unit = models.CharField(_("handling limit unit"), max_length=16, choices=TimeUnit.choices, blank=True)
+    urgent_handle_limit = models.DecimalField(
+        _("handling limit when urgent"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Used for cases registered as urgent; empty: the normal handling limit applies."),
+    )
+    urgent_handle_unit = models.CharField(
+        _("unit of the urgent handling limit"), max_length=16, choices=TimeUnit.choices, blank=True
+    )
     self_fix_allowed = models.BooleanField(_("quick self-fix allowed"), default=False)
     active = models.BooleanField(_("active"), default=True)
 
@@ -78,27 +100,46 @@ class Component(models.Model):
 
     obj_id = models.CharField(_("identifier"), max_length=17, unique=True)
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="components",
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="components",
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=ComponentState.choices, default=ComponentState.INTACT)
     lon = models.FloatField(_("longitude"))
     lat = models.FloatField(_("latitude"))
     unit_grid = models.ForeignKey(
-        "geo.UnitGrid", verbose_name=_("unit grid"), null=True, blank=True, on_delete=models.PROTECT,
+        "geo.UnitGrid",
+        verbose_name=_("unit grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="components",
     )
     owner_department = models.ForeignKey(
-        "core.Department", verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
+        "core.Department",
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="owned_components",
     )
     maintainer_department = models.ForeignKey(
-        "core.Department", verbose_name=_("maintainer"), null=True, blank=True, on_delete=models.SET_NULL,
+        "core.Department",
+        verbose_name=_("maintainer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="maintained_components",
     )
     authority_department = models.ForeignKey(
-        "core.Department", verbose_name=_("supervising authority"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="supervised_components",
+        "core.Department",
+        verbose_name=_("supervising authority"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supervised_components",
     )
     address = models.CharField(_("location description"), max_length=200, blank=True)
     initial_date = models.DateField(_("survey date"), null=True, blank=True)
@@ -120,7 +161,10 @@ class CategorySynonym(models.Model):
     """A local name (别名) under which a class appears in city exports, e.g. 不明井盖 for 无主井盖."""
 
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="synonyms",
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.CASCADE,
+        related_name="synonyms",
     )
     name = models.CharField(_("name"), max_length=100)
 

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Mapping
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from .errors import Open311Error
@@ -30,17 +30,19 @@ def hit(limits: Mapping[str, int], now: float | None = None) -> None:
     now = time.time() if now is None else now
     slot = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
     table = RateCounter._meta.db_table
-    keys = list(limits)
-    values = ", ".join(["(%s, %s, 1)"] * len(keys))
+    rows = ", ".join(["(%s, CAST(%s AS BIGINT))"] * len(limits))
     params: list[object] = []
-    for key in keys:
+    for key in limits:
         params += [key, slot]
-    with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":  # counters need no durable commit: skip the fsync wait
-            cur.execute("SET LOCAL synchronous_commit TO OFF")
+    # PostgreSQL: the counters need no durable commit, so this one-statement transaction
+    # does not wait for the WAL flush (synchronous_commit off, for this statement only).
+    local = (
+        "(SELECT set_config('synchronous_commit', 'off', true)) AS cfg, " if connection.vendor == "postgresql" else ""
+    )
+    with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {table} (key, slot, count) VALUES {values} "
-            f"ON CONFLICT (key, slot) DO UPDATE SET count = {table}.count + 1 RETURNING key, count",
+            f"INSERT INTO {table} (key, slot, count) SELECT v.column1, v.column2, 1 FROM {local}(VALUES {rows}) AS v "
+            f"WHERE true ON CONFLICT (key, slot) DO UPDATE SET count = {table}.count + 1 RETURNING key, count",
             params,
         )
         counts = dict(cur.fetchall())

@@ -79,7 +79,8 @@ def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("open311:services", kwargs={"fmt": "xml"}))[: -len("services.xml")]
 
 
-def _media_base(request: HttpRequest) -> str:
+def media_base(request: HttpRequest) -> str:
+    """Absolute URL prefix of published photos."""
     return _base_url(request) + "media/"
 
 
@@ -263,7 +264,7 @@ def _search(request: HttpRequest, fmt: str) -> HttpResponse:
             qs = qs.filter(state__in=public.CLOSED_STATES)
     qs = qs.order_by("-created_at")[(page - 1) * page_size : page * page_size]
     extensions = request.GET.get("extensions", "").lower() == "true"
-    records = public.request_records(qs, cats, _media_base(request), extensions=extensions)
+    records = public.request_records(qs, cats, media_base(request), extensions=extensions)
     return respond(fmt, "service_requests", records)
 
 
@@ -283,7 +284,7 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
     case = _public_case(request_id)
     extensions = request.GET.get("extensions", "").lower() == "true"
     qs = Case.objects.filter(pk=case.pk)
-    records = public.request_records(qs, public.public_categories(), _media_base(request), extensions=extensions)
+    records = public.request_records(qs, public.public_categories(), media_base(request), extensions=extensions)
     if extensions:
         records[0]["extended_attributes"]["notes"] = public.public_history(case)
     return respond(fmt, "service_requests", records)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from urbangrid.open311 import public, ratelimit
 from urbangrid.open311.conf import conf
 from urbangrid.open311.errors import Open311Error
-from urbangrid.open311.views import client_address
+from urbangrid.open311.views import client_address, media_base
 from urbangrid.workflow.errors import WorkflowError
 
 from . import actions
@@ -90,9 +90,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
 def _render_case(request: HttpRequest, case, form: RatingForm, status: int = 200) -> HttpResponse:
     from urbangrid.cases.models import Case
 
-    (record,) = public.request_records(
-        Case.objects.filter(pk=case.pk), public.public_categories(), request.build_absolute_uri("/open311/v2/media/")
-    )
+    (record,) = public.request_records(Case.objects.filter(pk=case.pk), public.public_categories(), media_base(request))
     context = {
         "case": case,
         "record": record,
