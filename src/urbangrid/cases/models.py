@@ -86,7 +86,6 @@ class Case(WorkflowObject):
         verbose_name=_("unit grid"),
         on_delete=models.PROTECT,
         related_name="cases",
-        db_index=False,  # covered by case_grid_state
     )
     work_grid = models.ForeignKey(
         "geo.WorkGrid",
@@ -95,7 +94,6 @@ class Case(WorkflowObject):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
-        db_index=False,  # covered by case_workgrid_state
     )
     community = models.ForeignKey(
         "geo.AdminDivision", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
@@ -169,8 +167,6 @@ class Case(WorkflowObject):
         indexes = [
             models.Index(fields=["department", "state", "deadline"], name="case_dept_todo"),
             models.Index(fields=["state", "deadline"], name="case_state_deadline"),
-            models.Index(fields=["unit_grid", "state"], name="case_grid_state"),
-            models.Index(fields=["work_grid", "state"], name="case_workgrid_state"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["source", "created_at"], name="case_source_created"),
             models.Index(fields=["created_at"], name="case_created"),

@@ -350,7 +350,7 @@ class _RowSpec:
     database vendor): the ORM's query compilation costs more than the query itself."""
 
     sql: str
-    parts: list[tuple[type, list[Any], list[list[Any]], Any]]  # (model, fields, converters, fk field)
+    parts: list[tuple[type, list[str], list[list[Any]], Any]]  # (model, attnames, converters, fk field)
 
 
 _ROW_SPECS: dict[tuple[type, str], _RowSpec] = {}
@@ -364,16 +364,16 @@ def _row_spec(model: type[WorkflowObject], connection) -> _RowSpec:
     qn = connection.ops.quote_name
     columns: list[str] = []
     joins: list[str] = []
-    parts: list[tuple[type, list[Any], list[list[Any]], Any]] = []
+    parts: list[tuple[type, list[str], list[list[Any]], Any]] = []
 
     def add(m: type, alias: str, fk: Any) -> None:
         fields = list(m._meta.concrete_fields)
         convs = []
         for f in fields:
             col = f.get_col(alias)
-            convs.append(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+            convs.append([(c, col) for c in connection.ops.get_db_converters(col) + col.get_db_converters(connection)])
             columns.append(f"{qn(alias)}.{qn(f.column)}")
-        parts.append((m, fields, convs, fk))
+        parts.append((m, [f.attname for f in fields], convs, fk))
 
     add(model, "t", None)
     for i, name in enumerate(getattr(model, "workflow_related", ())):
@@ -409,18 +409,16 @@ def _lock(model: type[WorkflowObject], pk: int) -> WorkflowObject:
         raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
     pos = 0
     main = None
-    for m, fields, convs, fk in spec.parts:
-        values = []
-        for f, conv in zip(fields, convs, strict=True):
-            value = row[pos]
-            pos += 1
-            for c in conv:
-                value = c(value, f.get_col("t"), connection)
-            values.append(value)
+    for m, attnames, convs, fk in spec.parts:
+        values = list(row[pos : pos + len(attnames)])
+        pos += len(attnames)
+        for i, conv in enumerate(convs):
+            for c, col in conv:
+                values[i] = c(values[i], col, connection)
         if main is None:
-            main = m.from_db(connection.alias, [f.attname for f in fields], values)
+            main = m.from_db(connection.alias, attnames, values)
         elif values[0] is not None:
-            fk.set_cached_value(main, m.from_db(connection.alias, [f.attname for f in fields], values))
+            fk.set_cached_value(main, m.from_db(connection.alias, attnames, values))
         else:
             fk.set_cached_value(main, None)
     return main
