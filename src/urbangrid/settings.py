@@ -88,14 +88,19 @@ TEMPLATES = [
 # Embedded default: SQLite in WAL mode under URBANGRID_DATA_DIR. Production: PostgreSQL 15+
 # through DATABASE_URL=postgres://user:password@host:5432/name
 DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'urbangrid.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or DEFAULT_SQLITE)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or DEFAULT_SQLITE,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),  # persistent connections
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", int(os.environ.get("CONN_MAX_AGE", "60")))
     # one test database per process, so that several test runs on one server do not collide
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", f"test_urbangrid_{os.getpid()}")}
 

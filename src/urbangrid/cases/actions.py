@@ -130,14 +130,20 @@ def next_case_number(now: datetime) -> str:
 def _pg_next(day: str) -> int:
     name = f"cases_number_{day}"
     with connection.cursor() as cur:
-        if name not in _PG_DAY_SEQUENCES:
-            try:
-                with transaction.atomic():
-                    cur.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
-            except DatabaseError:  # created at the same moment by another process
-                pass
-            # remembered only once committed: a rolled-back transaction takes the sequence with it
-            transaction.on_commit(lambda: _PG_DAY_SEQUENCES.add(name))
+        if name in _PG_DAY_SEQUENCES:
+            # NULL instead of an error if the sequence vanished (a rolled-back test, a restore)
+            cur.execute(
+                "SELECT CASE WHEN to_regclass(%s) IS NULL THEN NULL ELSE nextval(%s::text::regclass) END", [name, name]
+            )
+            value = cur.fetchone()[0]
+            if value is not None:
+                return value
+        try:
+            with transaction.atomic():
+                cur.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
+        except DatabaseError:  # created at the same moment by another process
+            pass
+        _PG_DAY_SEQUENCES.add(name)
         cur.execute("SELECT nextval(%s)", [name])
         return cur.fetchone()[0]
 

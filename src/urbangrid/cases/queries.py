@@ -32,7 +32,7 @@ def todo_q(user: User) -> Q:
     """Cases waiting for `user` in any of their roles (待办)."""
     q = Q(pk__in=[])
     if user.has_role(RoleCode.COLLECTOR):
-        q |= Q(state__in=[S.VERIFYING, S.CHECKING], work_grid__collectors=user)
+        q |= Q(state__in=[S.VERIFYING, S.CHECKING, S.RECHECKING], work_grid__collectors=user)
     if user.has_role(RoleCode.OPERATOR):
         q |= Q(state__in=[S.REPORTED, S.FEEDBACK])
     if user.has_role(RoleCode.SHIFT_LEADER):

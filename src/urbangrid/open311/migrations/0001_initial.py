@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0003_initial'),
+        ('cases', '0001_initial'),
         ('catalog', '0003_synonyms_sequences_authority'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
