@@ -16,7 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from urbangrid.cases.models import Case, Dispute, State
 from urbangrid.catalog.models import Category
@@ -143,33 +143,33 @@ def status_note(
 #: History operations shown to the public, with their public note. Internal steps (task
 #: acknowledgement, urging, requests and refusals inside the centers) are left out.
 PUBLIC_NOTES = {
-    "report": _l("Report received."),
-    "send_verify": _l("Sent to a grid collector for on-site verification."),
-    "verify": _l("Checked on site."),
-    "self_fix": _l("Fixed on the spot by a grid collector; closed."),
-    "merge": _l("Merged into an earlier report of the same problem."),
-    "accept": _l("Accepted."),
-    "reject": _l("Not accepted."),
-    "register": _l("Registered as a case."),
-    "not_register": _l("Not registered."),
-    "dispatch": _l("Assigned to %(agency)s."),
-    "reassign": _l("Reassigned to %(agency)s."),
-    "approve_return": _l("Returned by the department; being reassigned."),
-    "approve_extension": _l("Deadline extended."),
-    "approve_suspension": _l("Handling suspended."),
-    "resume": _l("Handling resumed."),
-    "feedback": _l("The department reports it fixed."),
-    "send_check": _l("Sent for an on-site check."),
-    "check_pass": _l("Fix confirmed on site."),
-    "check_fail": _l("On-site check: not fixed; sent back for more work."),
-    "reopen": _l("Sent back for more work."),
-    "close": _l("Closed."),
-    "approve_void": _l("Withdrawn."),
-    "return_visit": _l("Return visit: the reporter was asked about the result."),
-    "rate": _l("The reporter rated the result."),
-    "dispute": _l("The reporter says it is not fixed; a re-check on site was started."),
-    "recheck_confirm": _l("Re-check: not fixed; sent back to %(agency)s for more work."),
-    "recheck_reject": _l("Re-check: fixed; closed again."),
+    "report": gettext_lazy("Report received."),
+    "send_verify": gettext_lazy("Sent to a grid collector for on-site verification."),
+    "verify": gettext_lazy("Checked on site."),
+    "self_fix": gettext_lazy("Fixed on the spot by a grid collector; closed."),
+    "merge": gettext_lazy("Merged into an earlier report of the same problem."),
+    "accept": gettext_lazy("Accepted."),
+    "reject": gettext_lazy("Not accepted."),
+    "register": gettext_lazy("Registered as a case."),
+    "not_register": gettext_lazy("Not registered."),
+    "dispatch": gettext_lazy("Assigned to %(agency)s."),
+    "reassign": gettext_lazy("Reassigned to %(agency)s."),
+    "approve_return": gettext_lazy("Returned by the department; being reassigned."),
+    "approve_extension": gettext_lazy("Deadline extended."),
+    "approve_suspension": gettext_lazy("Handling suspended."),
+    "resume": gettext_lazy("Handling resumed."),
+    "feedback": gettext_lazy("The department reports it fixed."),
+    "send_check": gettext_lazy("Sent for an on-site check."),
+    "check_pass": gettext_lazy("Fix confirmed on site."),
+    "check_fail": gettext_lazy("On-site check: not fixed; sent back for more work."),
+    "reopen": gettext_lazy("Sent back for more work."),
+    "close": gettext_lazy("Closed."),
+    "approve_void": gettext_lazy("Withdrawn."),
+    "return_visit": gettext_lazy("Return visit: the reporter was asked about the result."),
+    "rate": gettext_lazy("The reporter rated the result."),
+    "dispute": gettext_lazy("The reporter says it is not fixed; a re-check on site was started."),
+    "recheck_confirm": gettext_lazy("Re-check: not fixed; sent back to %(agency)s for more work."),
+    "recheck_reject": gettext_lazy("Re-check: fixed; closed again."),
 }
 
 
