@@ -21,7 +21,6 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -68,24 +67,14 @@ def _prepare() -> tuple[str, list[bytes]]:
     return key, bodies
 
 
-def _settings_dir() -> str:
-    """Settings for the server: the project's, with persistent database connections forced on
-    (dj-database-url's parse() sets CONN_MAX_AGE=0, which the project's setdefault keeps)."""
-    folder = Path(tempfile.gettempdir()) / "urbangrid_bench_settings"
-    folder.mkdir(exist_ok=True)
-    (folder / "urbangrid_bench_settings.py").write_text(
-        'from urbangrid.settings import *  # noqa: F403\n\nDATABASES["default"]["CONN_MAX_AGE"] = 600  # noqa: F405\n'
-    )
-    return str(folder)
-
-
 def start_server(url: str, workers: int, worker_class: str, port: int) -> subprocess.Popen:
     """gunicorn on 127.0.0.1:`port` (no access log), once it answers."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), _settings_dir()]),
-        "DJANGO_SETTINGS_MODULE": "urbangrid_bench_settings",
+        "PYTHONPATH": str(ROOT / "src"),
+        "DJANGO_SETTINGS_MODULE": "urbangrid.settings",
+        "CONN_MAX_AGE": "600",
     }
     cmd = [
         str(Path(sys.executable).with_name("gunicorn")),

@@ -157,6 +157,12 @@ URBANGRID = {
     "GRID_CODE_LENGTH": int(os.environ.get("URBANGRID_GRID_CODE_LENGTH", "14")),
     # CJ/T 214-2007 (16 digits) or GB/T 47678.5-2026 (17 digits).
     "COMPONENT_ID_LENGTH": int(os.environ.get("URBANGRID_COMPONENT_ID_LENGTH", "16")),
+    # Open311: a domain-style jurisdiction_id accepted besides the county code, and the request
+    # header holding the client address behind a proxy (for rate limits), e.g. HTTP_X_REAL_IP.
+    "OPEN311_JURISDICTION_ID": os.environ.get("URBANGRID_OPEN311_JURISDICTION_ID", ""),
+    "CLIENT_ADDRESS_HEADER": os.environ.get("URBANGRID_CLIENT_ADDRESS_HEADER", ""),
+    # A "dissatisfied" return visit reopens the case for re-check.
+    "REOPEN_ON_DISSATISFIED": env_bool("URBANGRID_REOPEN_ON_DISSATISFIED", True),
 }
 
 LOGGING = {
