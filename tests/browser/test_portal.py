@@ -58,7 +58,11 @@ def test_report_track_and_dispute_on_a_phone(transactional_db, world, new_page, 
 
     page.click("#follow-link")
     assert page.locator("#case-status").get_attribute("data-status") == "open"
-    assert page.locator("img.photo").evaluate("img => img.complete && img.naturalWidth > 0")
+    # the published (re-encoded) photo loads: wait for it rather than race the network
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.photo'); return i && i.complete && i.naturalWidth > 0; }",
+        timeout=10_000,
+    )
     assert "13900002222" not in page.content()
 
     _close(world, case)
