@@ -1,6 +1,6 @@
 """Benchmark: one department's open-task list with 1,000,000 cases stored (PostgreSQL).
 
-    .venv/bin/python bench/department_todo.py            # BENCH_PG_URL, default local urbangrid_bench
+    .venv/bin/python bench/department_todo.py            # BENCH_PG_URL, default local urbangrid_bench_todo
     .venv/bin/python bench/department_todo.py --reuse    # keep the cases from a previous run
 
 Fills the database with the demo base data and 1,000,000 cases spread over every state,
@@ -12,8 +12,11 @@ for random departments and prints p50/p95 and the query plan. Target: p95 < 50 m
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
+
+os.environ.setdefault("BENCH_PG_URL", "postgres://urbangrid:urbangrid@127.0.0.1:5432/urbangrid_bench_todo")
 
 from _setup import median, percentile, setup
 

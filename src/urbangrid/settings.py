@@ -92,7 +92,6 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or DEFAULT_SQLITE,
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),  # persistent connections
-        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -29,25 +29,41 @@ def visible_cases(user: User) -> QuerySet[Case]:
 
 
 def todo_q(user: User) -> Q:
-    """Cases waiting for `user` in any of their roles (待办)."""
-    q = Q(pk__in=[])
+    """Cases waiting for `user` in any of their roles (待办).
+
+    Each role's bucket is an indexed query of its own; the buckets are combined with UNION
+    (an OR over them defeats SQLite's planner once the list joins its related tables)."""
+    buckets: list[Q] = []
     if user.has_role(RoleCode.COLLECTOR):
-        q |= Q(state__in=[S.VERIFYING, S.CHECKING, S.RECHECKING], work_grid__collectors=user)
+        buckets.append(Q(state__in=[S.VERIFYING, S.CHECKING, S.RECHECKING], work_grid__collectors=user))
     if user.has_role(RoleCode.OPERATOR):
-        q |= Q(state__in=[S.REPORTED, S.FEEDBACK])
+        buckets.append(Q(state__in=[S.REPORTED, S.FEEDBACK]))
     if user.has_role(RoleCode.SHIFT_LEADER):
-        q |= Q(state__in=[S.ACCEPTED, S.PENDING_CLOSE]) | Q(pending_request=PendingRequest.VOID)
+        buckets += [Q(state__in=[S.ACCEPTED, S.PENDING_CLOSE]), _pending(PendingRequest.VOID, state=None)]
     if user.has_role(RoleCode.DISPATCHER):
-        q |= Q(state__in=[S.REGISTERED, S.RETURN_REQUESTED]) | Q(
-            state=S.HANDLING, pending_request__in=[PendingRequest.EXTENSION, PendingRequest.SUSPENSION]
-        )
+        buckets += [
+            Q(state__in=[S.REGISTERED, S.RETURN_REQUESTED]),
+            _pending(PendingRequest.EXTENSION, PendingRequest.SUSPENSION),
+        ]
     if user.has_role(RoleCode.LEADER):
-        q |= Q(state=S.HANDLING, pending_request=PendingRequest.SUSPENSION)
+        buckets.append(_pending(PendingRequest.SUSPENSION))
     if user.has_role(RoleCode.HANDLER):
         ids = department_ids_for(user)
         if ids:
-            q |= Q(state=S.HANDLING, department_id__in=ids)
-    return q
+            buckets.append(Q(state=S.HANDLING, department_id__in=ids))
+    if not buckets:
+        return Q(pk__in=[])
+    if len(buckets) == 1:
+        return buckets[0]
+    queries = [Case.objects.filter(b).order_by().values("pk") for b in buckets]
+    return Q(pk__in=queries[0].union(*queries[1:]))
+
+
+def _pending(*kinds: str, state: str | None = S.HANDLING) -> Q:
+    """Cases with a pending request of these kinds. Repeats the condition of the partial index
+    `case_pending` so that SQLite (which cannot infer it) also uses the index inside an OR."""
+    q = Q(pending_request__in=kinds) & ~Q(pending_request="")
+    return q & Q(state=state) if state else q
 
 
 def department_todo(department_id: int) -> QuerySet[Case]:
