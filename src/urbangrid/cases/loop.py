@@ -19,11 +19,21 @@ from urbangrid.core.scope import department_ids_for, scope_q
 from urbangrid.workflow.engine import Clock, Context, T, Workflow
 from urbangrid.workflow.errors import Invalid, NotAllowed
 
-from .models import Case, CitizenRating, Dispute, Notification, PendingRequest, Satisfaction, Source, StageLimit
+from .models import (
+    OPEN_STATES,
+    Case,
+    CitizenRating,
+    Dispute,
+    Notification,
+    PendingRequest,
+    Satisfaction,
+    Source,
+    StageLimit,
+)
 from .models import State as S
 
-OPEN = [s for s in S.values if s not in {S.CLOSED, S.REJECTED, S.VOIDED, S.MERGED}]
-CENTER_ROLES = (R.OPERATOR, R.SHIFT_LEADER, R.DISPATCHER, R.LEADER)
+#: states from which a registered case may be voided (作废): registered and later, still open
+VOIDABLE = [s for s in OPEN_STATES if s not in (S.REPORTED, S.VERIFYING)]
 
 # --- guards -----------------------------------------------------------------------------
 
@@ -125,7 +135,7 @@ def valid_merge_target(ctx: Context) -> None:
         target = Case.objects.filter(pk=int(raw)).first()
     if target is None or target.pk == ctx.obj.pk:
         raise Invalid(_("Choose another existing case to merge into."), fields={"target": _("Unknown case.")})
-    if target.state not in OPEN:
+    if target.state not in OPEN_STATES:
         raise Invalid(_("Case %(n)s is already finished; it cannot take duplicates.") % {"n": target.number})
     ctx.data["target"] = target
 
@@ -422,7 +432,6 @@ COLLECTOR, OPERATOR, SHIFT, DISPATCHER, HANDLER, LEADER = (
 URBAN_LOOP = Workflow(
     name="urban_case",
     states=dict(S.choices),
-    terminal=frozenset({S.CLOSED, S.REJECTED, S.VOIDED, S.MERGED}),
     timers={
         "accept": stage_limit("accept", ("0.5", "working_hours")),
         "verify": stage_limit("verify", ("1", "working_hours")),
@@ -727,7 +736,7 @@ URBAN_LOOP = Workflow(
         # leaders and exceptional branches
         T(
             "urge",
-            OPEN,
+            OPEN_STATES,
             None,
             roles=(LEADER, DISPATCHER),
             label=_("urge"),
@@ -737,7 +746,7 @@ URBAN_LOOP = Workflow(
         ),
         T(
             "supervise",
-            OPEN,
+            OPEN_STATES,
             None,
             roles=LEADER,
             label=_("supervise"),
@@ -747,7 +756,7 @@ URBAN_LOOP = Workflow(
         ),
         T(
             "request_void",
-            [s for s in OPEN if s not in (S.REPORTED, S.VERIFYING)],
+            VOIDABLE,
             None,
             roles=(OPERATOR, DISPATCHER),
             label=_("request voiding"),
@@ -757,7 +766,7 @@ URBAN_LOOP = Workflow(
         ),
         T(
             "approve_void",
-            [s for s in OPEN if s not in (S.REPORTED, S.VERIFYING)],
+            VOIDABLE,
             S.VOIDED,
             roles=SHIFT,
             label=_("approve voiding"),
@@ -766,7 +775,7 @@ URBAN_LOOP = Workflow(
         ),
         T(
             "reject_void",
-            [s for s in OPEN if s not in (S.REPORTED, S.VERIFYING)],
+            VOIDABLE,
             None,
             roles=SHIFT,
             label=_("refuse voiding"),

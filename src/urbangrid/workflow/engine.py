@@ -106,7 +106,6 @@ class Workflow:
     states: Mapping[str, Any]  # code -> label
     transitions: list[Transition]
     timers: Mapping[str, TimerFn] = field(default_factory=dict)
-    terminal: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.by_name: dict[str, Transition] = {}
@@ -163,7 +162,6 @@ class Context:
     payload: dict[str, Any] = field(default_factory=dict)  # extra data written to history
     attachments: list[Any] = field(default_factory=list)
     deadline_override: tuple[datetime, bool] | None = None
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def set_deadline(self, at: datetime, provisional: bool = False) -> None:
         """Effects that move the deadline (extension) call this."""
@@ -553,8 +551,6 @@ def transition(
         locked.version += 1
         entry = _history_entry(ctx, from_state, deadline_before, stage_info)
         _write(locked, [n for n, v in before.items() if n != "id" and getattr(locked, n) != v], entry)
-        for callback in ctx.after_commit:
-            transaction.on_commit(callback)
     for f in model._meta.concrete_fields:
         setattr(obj, f.attname, getattr(locked, f.attname))
     return entry
@@ -590,8 +586,6 @@ def create(
             _start_stage(obj, wf, t.timer, now)
         entry = _history_entry(ctx, "", None, {})
         _create(obj, entry)
-        for callback in ctx.after_commit:
-            transaction.on_commit(callback)
     return entry
 
 
