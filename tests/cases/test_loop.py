@@ -428,6 +428,9 @@ def test_calendar_change_recomputes_provisional_deadlines(world):
     case.refresh_from_db()
     assert case.deadline_provisional is False
     assert case.deadline == dt.datetime(2027, 1, 5, 9, 30, tzinfo=dt.UTC)
+    from urbangrid.core.models import AuditLog
+
+    assert AuditLog.objects.filter(action="cases.recompute_deadlines", data__changed=1).exists()
 
 
 def test_reassign_gives_the_new_department_a_fresh_limit(world):

@@ -405,6 +405,17 @@ def recompute_open_deadlines(years: Iterable[int] | None = None) -> int:
             warn = case.stage_started_at + (at - case.stage_started_at) * engine.WARN_FRACTION
             Case.objects.filter(pk=case.pk).update(deadline=at, deadline_provisional=provisional, warn_at=warn)
             changed += 1
+    if changed:
+        from urbangrid.core.audit import audit
+
+        audit(
+            None,
+            "cases.recompute_deadlines",
+            object_type="cases.case",
+            summary=f"{changed} open deadlines recomputed after a working-calendar change",
+            changed=changed,
+            years=sorted(years) if years else "all",
+        )
     return changed
 
 
