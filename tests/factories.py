@@ -140,3 +140,22 @@ class World:
         from urbangrid.cases.actions import upload_attachment
 
         return upload_attachment(who, PNG_1PX, "p.png").token
+
+    def close_public(self, case) -> None:
+        """Drive a public report through the whole loop to closed (verification included)."""
+        from urbangrid.cases.actions import perform
+
+        steps = [
+            ("send_verify", self.operator, {}),
+            ("verify", self.collector, {"exists": True, "photos": [self.photo(self.collector)]}),
+            ("accept", self.operator, {}),
+            ("register", self.shift, {}),
+            ("dispatch", self.dispatcher, {"department": self.sanitation.pk}),
+            ("feedback", self.handler, {"result": "已清运", "photos": [self.photo(self.handler)]}),
+            ("send_check", self.operator, {}),
+            ("check_pass", self.collector, {"photos": [self.photo(self.collector)]}),
+            ("close", self.shift, {}),
+        ]
+        for name, who, data in steps:
+            perform(case, name, who, version=case.version, data=data)
+            case.refresh_from_db()

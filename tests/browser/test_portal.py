@@ -6,28 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.open311.conftest import jpeg_with_exif, world
-from urbangrid.cases import actions
 from urbangrid.cases.models import Case, State
 
 __all__ = ["world"]
 
 pytestmark = pytest.mark.browser
-
-
-def _close(world, case: Case) -> None:
-    def op(name, who, **data):
-        actions.perform(case, name, who, version=case.version, data=data)
-        case.refresh_from_db()
-
-    op("send_verify", world.operator)
-    op("verify", world.collector, exists=True, photos=[world.photo(world.collector)])
-    op("accept", world.operator)
-    op("register", world.shift)
-    op("dispatch", world.dispatcher, department=world.sanitation.pk)
-    op("feedback", world.handler, result="已清运", photos=[world.photo(world.handler)])
-    op("send_check", world.operator)
-    op("check_pass", world.collector, photos=[world.photo(world.collector)])
-    op("close", world.shift)
 
 
 def test_report_track_and_dispute_on_a_phone(transactional_db, world, new_page, screenshot, axe_check):
@@ -65,7 +48,7 @@ def test_report_track_and_dispute_on_a_phone(transactional_db, world, new_page, 
     )
     assert "13900002222" not in page.content()
 
-    _close(world, case)
+    world.close_public(case)
     page.goto("/portal/")
     page.fill("#track-number", number)
     page.click("#track-submit")

@@ -29,15 +29,7 @@ def closed_case(world, reporter, *, phone="13812345678"):
         lat=lat,
         reporter={"name": "张伟", "phone": phone},
     )
-    op(case, "send_verify", world.operator)
-    op(case, "verify", world.collector, exists=True, photos=[world.photo(world.collector)])
-    op(case, "accept", world.operator)
-    op(case, "register", world.shift)
-    op(case, "dispatch", world.dispatcher, department=world.sanitation.pk)
-    op(case, "feedback", world.handler, result="已清运", photos=[world.photo(world.handler)])
-    op(case, "send_check", world.operator)
-    op(case, "check_pass", world.collector, photos=[world.photo(world.collector)])
-    op(case, "close", world.shift)
+    world.close_public(case)
     assert case.state == State.CLOSED
     return case
 

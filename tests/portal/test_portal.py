@@ -8,7 +8,6 @@ import re
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.open311.conftest import jpeg_with_exif
-from urbangrid.cases import actions
 from urbangrid.cases.models import Case, CitizenRating, Dispute, Source, State
 from urbangrid.open311.models import ServiceRequest
 
@@ -37,22 +36,6 @@ def submit(client, world, **extra):
     number = re.search(r'id="tracking-number">([^<]+)<', html).group(1)
     code = re.search(r'id="rating-code">([^<]+)<', html)
     return number, code.group(1) if code else ""
-
-
-def close(world, case):
-    def op(name, who, **data):
-        actions.perform(case, name, who, version=case.version, data=data)
-        case.refresh_from_db()
-
-    op("send_verify", world.operator)
-    op("verify", world.collector, exists=True, photos=[world.photo(world.collector)])
-    op("accept", world.operator)
-    op("register", world.shift)
-    op("dispatch", world.dispatcher, department=world.sanitation.pk)
-    op("feedback", world.handler, result="已清运", photos=[world.photo(world.handler)])
-    op("send_check", world.operator)
-    op("check_pass", world.collector, photos=[world.photo(world.collector)])
-    op("close", world.shift)
 
 
 def test_home_and_form_render(client, world):
@@ -133,7 +116,7 @@ def test_tracking(client, world):
 def test_rating_after_closure_and_dispute(client, world):
     number, code = submit(client, world)
     case = Case.objects.get(number=number)
-    close(world, case)
+    world.close_public(case)
     page = client.get(f"/portal/track/{number}/").content.decode()
     assert 'data-status="closed"' in page and 'id="rate-form"' in page
     url = f"/portal/track/{number}/rate/"
@@ -156,7 +139,7 @@ def test_partner_cases_cannot_be_rated_in_the_portal(client, world, key):
     r = client.post("/open311/v2/requests.json", data)
     number = r.json()[0]["service_request_id"]
     case = Case.objects.get(number=number)
-    close(world, case)
+    world.close_public(case)
     assert 'id="rate-form"' not in client.get(f"/portal/track/{number}/").content.decode()
     assert client.post(f"/portal/track/{number}/rate/", {"code": "AAAA2222", "rating": "satisfied"}).status_code == 403
 
@@ -167,7 +150,7 @@ def test_partner_cases_cannot_be_rated_in_the_portal(client, world, key):
 def test_return_visit_api(client, world):
     number, _code = submit(client, world)
     case = Case.objects.get(number=number)
-    close(world, case)
+    world.close_public(case)
     client.force_login(world.handler)
     assert client.get("/api/v1/return-visits").status_code == 403
     client.force_login(world.operator)
