@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
+
+from _setup import median, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 STATES = [  # (state, weight per 1000): most cases are closed, as in a real bureau
@@ -186,9 +187,7 @@ def measure(repeats: int) -> None:
             r = c.get(url, params)
             times.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, (url, r.status_code)
-        times.sort()
-        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        print(f"{label:<40} {statistics.median(times):>10.1f} {p95:>8.1f}")
+        print(f"{label:<40} {median(times):>10.1f} {percentile(times, 95):>8.1f}")
 
 
 def main() -> None:
