@@ -33,3 +33,14 @@ def _english_messages_in_tests(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch):
+    """Rate limits count per minute: pin the clock mid-window, so that a test's requests never
+    straddle two windows (which would reset the count and make the test flaky)."""
+    from types import SimpleNamespace
+
+    from urbangrid.open311 import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))

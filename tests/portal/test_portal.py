@@ -95,7 +95,7 @@ def test_report_by_address(client, world):
     assert case.unit_grid == world.grids[2] and case.address == "人民公园"
 
 
-def test_portal_is_rate_limited(client, world, settings):
+def test_portal_is_rate_limited(client, world, settings, one_rate_window):
     settings.URBANGRID = {**settings.URBANGRID, "OPEN311_ADDRESS_RATE_LIMIT": 1}
     submit(client, world)
     r = client.post("/portal/report/", form_data(world, form_token="tok-2"))

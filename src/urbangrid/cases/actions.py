@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,14 +138,19 @@ def _pg_next(day: str) -> int:
             value = cur.fetchone()[0]
             if value is not None:
                 return value
-        try:
-            with transaction.atomic():
-                cur.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
-        except DatabaseError:  # created at the same moment by another process
-            pass
-        _PG_DAY_SEQUENCES.add(name)
+        _pg_create_sequence(day)
         cur.execute("SELECT nextval(%s)", [name])
         return cur.fetchone()[0]
+
+
+def _pg_create_sequence(day: str) -> None:
+    name = f"cases_number_{day}"
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
+    except DatabaseError:  # created at the same moment by another process
+        pass
+    _PG_DAY_SEQUENCES.add(name)
 
 
 def _counter_next(day: str) -> int:
@@ -290,9 +295,28 @@ def create_case(
         reported_by=actor if actor and actor.is_authenticated else None,
         created_at=now,
     )
+    case.suggested_department_id = suggest_department(cat, comp, loc.unit_grid_id)
+    photos = list(photos)
+    if connection.vendor == "postgresql" and not photos and not connection.in_atomic_block:
+        # one statement, committed on its own: the number comes from the day's sequence inside it
+        day = timezone.localtime(now).strftime("%Y%m%d")
+        prefix = f"{settings.URBANGRID['JURISDICTION_CODE']}{day}"
+        number = (
+            "SELECT %s::text || lpad(v::text, greatest(5, length(v::text)), '0') FROM nextval(%s::text::regclass) AS v",
+            [prefix, f"cases_number_{day}"],
+        )
+        try:
+            engine.create(case, "report", actor, now=now, computed={"number": number})
+        except ProgrammingError as exc:  # the first report of the day: no sequence yet
+            from psycopg.errors import UndefinedTable
+
+            if not isinstance(exc.__cause__, UndefinedTable):
+                raise
+            _pg_create_sequence(day)
+            engine.create(case, "report", actor, now=now, computed={"number": number})
+        return case
     with transaction.atomic():
         case.number = next_case_number(now)
-        case.suggested_department_id = suggest_department(cat, comp, loc.unit_grid_id)
         engine.create(case, "report", actor, data={}, now=now)
         claim_attachments(case, actor, photos, "before", 1)
     return case
