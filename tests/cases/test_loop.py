@@ -231,6 +231,54 @@ def test_stale_version_conflicts_and_never_overwrites(world):
     assert case.state == State.ACCEPTED
 
 
+def test_stale_copy_with_the_callers_version_conflicts_and_never_overwrites(world):
+    """Two people load the case at version 1 and act: the second, deciding on its own copy of the
+    row, is refused with a conflict instead of writing over the first."""
+    case = report(world)
+    first, second = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
+    actions.perform(first, "accept", world.operator, version=1)
+    with pytest.raises(Conflict, match=r"version 2, you had 1"):
+        actions.perform(second, "reject", world.operator, version=1, data={"reason": "重复"})
+    assert (second.state, second.version) == (State.REPORTED, 1)  # the caller's copy is left as it was
+    case.refresh_from_db()
+    assert (case.state, case.version) == (State.ACCEPTED, 2)
+    assert list(history_for(case).values_list("action", flat=True)) == ["report", "accept"]
+
+
+def test_refused_operation_leaves_the_callers_copy_unchanged(world):
+    case = to_handling(world, report(world))
+    before = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}
+    with pytest.raises(Invalid):
+        actions.perform(
+            case, "reassign", world.dispatcher, version=case.version, data={"department": 10**9, "reason": "x"}
+        )
+    assert {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields} == before
+
+
+def test_an_effect_that_writes_must_say_so(world, on_postgres, monkeypatch):
+    """A transition is one statement outside a transaction on PostgreSQL only when its guards and
+    effects merely read; an effect that writes without being marked is stopped before it can."""
+    import dataclasses
+
+    from django.db import transaction
+
+    from urbangrid.workflow import engine
+
+    def sneaky(ctx):
+        Notification.objects.create(user=ctx.actor, case=ctx.obj, kind="x", message="x")
+
+    wf = Case.get_workflow()
+    monkeypatch.setitem(wf.by_name, "accept", dataclasses.replace(wf.get("accept"), effects=(sneaky,)))
+    case = report(world)
+    if on_postgres:
+        with pytest.raises(RuntimeError, match=r"mark it with @engine\.writes"), transaction.atomic():
+            op(case, "accept", world.operator)
+        assert (case.state, Notification.objects.count()) == (State.REPORTED, 0)
+    monkeypatch.setitem(wf.by_name, "accept", dataclasses.replace(wf.get("accept"), effects=(engine.writes(sneaky),)))
+    op(case, "accept", world.operator)
+    assert (case.state, Notification.objects.filter(kind="x").count()) == (State.ACCEPTED, 1)
+
+
 def test_other_department_cannot_handle(world):
     case = to_handling(world, report(world))
     with pytest.raises(NotAllowed, match="not assigned to your department"):
@@ -425,9 +473,12 @@ def test_calendar_change_recomputes_provisional_deadlines(world):
     CalendarYear.objects.create(year=2027, official_schedule_entered=True)
     CalendarDay.objects.create(date=dt.date(2027, 1, 1), is_working_day=False, kind="official_holiday", note="元旦")
     CalendarDay.objects.create(date=dt.date(2027, 1, 4), is_working_day=False, kind="official_holiday", note="调休")
+    stale_version = case.version
     case.refresh_from_db()
     assert case.deadline_provisional is False
     assert case.deadline == dt.datetime(2027, 1, 5, 9, 30, tzinfo=dt.UTC)
+    # a form opened before the change would decide on the old deadline: it must reload
+    assert case.version > stale_version
     from urbangrid.core.models import AuditLog
 
     assert AuditLog.objects.filter(action="cases.recompute_deadlines", data__changed=1).exists()

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, ProgrammingError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -427,7 +427,10 @@ def recompute_open_deadlines(years: Iterable[int] | None = None) -> int:
             provisional = provisional or p2
         if at != case.deadline or provisional != case.deadline_provisional:
             warn = case.stage_started_at + (at - case.stage_started_at) * engine.WARN_FRACTION
-            Case.objects.filter(pk=case.pk).update(deadline=at, deadline_provisional=provisional, warn_at=warn)
+            # a new version: a transition decided on the old deadline must not be written
+            Case.objects.filter(pk=case.pk).update(
+                deadline=at, deadline_provisional=provisional, warn_at=warn, version=F("version") + 1
+            )
             changed += 1
     if changed:
         from urbangrid.core.audit import audit
