@@ -297,28 +297,30 @@ def create_case(
     )
     case.suggested_department_id = suggest_department(cat, comp, loc.unit_grid_id)
     photos = list(photos)
-    if connection.vendor == "postgresql" and not photos and not connection.in_atomic_block:
-        # one statement, committed on its own: the number comes from the day's sequence inside it
-        day = timezone.localtime(now).strftime("%Y%m%d")
-        prefix = f"{settings.URBANGRID['JURISDICTION_CODE']}{day}"
-        number = (
-            "SELECT %s::text || lpad(v::text, greatest(5, length(v::text)), '0') FROM nextval(%s::text::regclass) AS v",
-            [prefix, f"cases_number_{day}"],
-        )
-        try:
-            engine.create(case, "report", actor, now=now, computed={"number": number})
-        except ProgrammingError as exc:  # the first report of the day: no sequence yet
-            from psycopg.errors import UndefinedTable
-
-            if not isinstance(exc.__cause__, UndefinedTable):
-                raise
-            _pg_create_sequence(day)
-            engine.create(case, "report", actor, now=now, computed={"number": number})
+    if photos:
+        with transaction.atomic():
+            case.number = next_case_number(now)
+            engine.create(case, "report", actor, data={}, now=now)
+            claim_attachments(case, actor, photos, "before", 1)
         return case
-    with transaction.atomic():
-        case.number = next_case_number(now)
-        engine.create(case, "report", actor, data={}, now=now)
-        claim_attachments(case, actor, photos, "before", 1)
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        engine.create(case, "report", actor, now=now, computed={"number": lambda: next_case_number(now)})
+        return case
+    # PostgreSQL, one statement committed on its own: the number comes from the day's sequence
+    day = timezone.localtime(now).strftime("%Y%m%d")
+    number = (
+        "SELECT %s::text || lpad(v::text, greatest(5, length(v::text)), '0') FROM nextval(%s::text::regclass) AS v",
+        [f"{settings.URBANGRID['JURISDICTION_CODE']}{day}", f"cases_number_{day}"],
+    )
+    try:
+        engine.create(case, "report", actor, now=now, computed={"number": number})
+    except ProgrammingError as exc:  # the first report of the day: no sequence yet
+        from psycopg.errors import UndefinedTable
+
+        if not isinstance(exc.__cause__, UndefinedTable):
+            raise
+        _pg_create_sequence(day)
+        engine.create(case, "report", actor, now=now, computed={"number": number})
     return case
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -534,20 +535,24 @@ def _placeholder(cast: str) -> str:
 
 
 def _execute(connection, sql: str, params: list[Any]) -> tuple | None:
-    """Run one statement and return its first row (if any) or its row count. PostgreSQL:
-    server-side parameters, so that psycopg prepares the statement after a few runs."""
-    with connection.cursor() as cur:
-        if connection.vendor != "postgresql":
+    """Run one statement and return its first row, or (row count,) when it returns no rows.
+    PostgreSQL: server-side parameters, so that psycopg prepares the statement after a few runs
+    on a connection (settings: PG_PREPARE_THRESHOLD)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cur:
             cur.execute(sql, params)
             return cur.fetchone() if cur.description else (cur.rowcount,)
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    raw = connection.connection
+    cur = getattr(connection, "_urbangrid_cursor", None)
+    if cur is None or cur.connection is not raw or cur.closed:
         import psycopg
 
-        raw = psycopg.Cursor(connection.connection)
-        with connection.wrap_database_errors:
-            raw.execute(sql, params)
-            row = raw.fetchone() if raw.description else (raw.rowcount,)
-        raw.close()
-        return row
+        cur = connection._urbangrid_cursor = psycopg.Cursor(raw)
+    with connection.wrap_database_errors:
+        cur.execute(sql, params)
+        return cur.fetchone() if cur.description else (cur.rowcount,)
 
 
 def _mark_saved(obj: models.Model, pk: Any, connection) -> None:
@@ -585,56 +590,68 @@ def _write(obj: WorkflowObject, changed: list[str], entry: History, version: int
         if row is None:
             return False
     else:
-        if _execute(connection, update, params) != (1,):
-            return False
-        params = []
-        values = _history_values(entry, h, connection, params)
-        row = _execute(connection, f"{h_head} VALUES ({', '.join(values)}) RETURNING {h.pk}", params)
+        # no savepoint: nothing is written when the update finds no row, so there is nothing to undo
+        with transaction.atomic(using=connection.alias, savepoint=False):
+            if _execute(connection, update, params) != (1,):
+                return False
+            params = []
+            values = _history_values(entry, h, connection, params)
+            row = _execute(connection, f"{h_head} VALUES ({', '.join(values)}) RETURNING {h.pk}", params)
     _mark_saved(entry, row[0], connection)
     return True
 
 
-#: A column whose value the database computes while inserting: (SQL expression, its parameters).
-Computed = tuple[str, list[Any]]
+#: A column filled while inserting: an SQL expression with its parameters, computed by the
+#: database inside the statement, or a function whose value is taken inside the transaction.
+Computed = tuple[str, list[Any]] | Callable[[], Any]
 
 
 def _create(obj: WorkflowObject, entry: History, computed: Mapping[str, Computed]) -> None:
-    """Insert a new workflow object and its first history entry (PostgreSQL: one statement).
-    Columns named in `computed` take the database's value, which is set on `obj`."""
+    """Insert a new workflow object and its first history entry (PostgreSQL: one statement; other
+    databases: a short transaction). Columns named in `computed` are filled as it says."""
     connection = connections[router.db_for_write(type(obj))]
-    t, h = _table(type(obj), connection), _table(History, connection)
-    exprs: list[str] = []
-    params: list[Any] = []
-    for col in t.columns:
-        if col.attname in computed:
-            sql, extra = computed[col.attname]
-            exprs.append(f"({sql})")
-            params.extend(extra)
+    with (
+        transaction.atomic(using=connection.alias, savepoint=False)
+        if (connection.vendor != "postgresql")
+        else nullcontext()
+    ):
+        for name, how in computed.items():
+            if callable(how):
+                setattr(obj, name, how())
+        sql_computed = {n: how for n, how in computed.items() if not callable(how)}
+        t, h = _table(type(obj), connection), _table(History, connection)
+        exprs: list[str] = []
+        params: list[Any] = []
+        for col in t.columns:
+            if col.attname in sql_computed:
+                sql, extra = sql_computed[col.attname]
+                exprs.append(f"({sql})")
+                params.extend(extra)
+            else:
+                exprs.append(_bind(obj, col, connection, params, add=True))
+        returning = ", ".join([t.pk, *(t.by_attname[n].name for n in sql_computed)])
+        insert = f"INSERT INTO {t.name} ({', '.join(col.name for col in t.columns)}) VALUES ({', '.join(exprs)})"
+        h_head = f"INSERT INTO {h.name} ({', '.join(col.name for col in h.columns)})"
+        if connection.vendor == "postgresql":
+            values = iter(_history_values(entry, h, connection, params, skip="object_id"))
+            select = ", ".join(f"o.{t.pk}" if col.attname == "object_id" else next(values) for col in h.columns)
+            entry_pk, *row = _execute(
+                connection,
+                f"WITH o AS ({insert} RETURNING {returning}), "
+                f"h AS ({h_head} SELECT {select} FROM o RETURNING {h.pk} AS entry_pk) "
+                "SELECT h.entry_pk, o.* FROM h, o",
+                params,
+            )
         else:
-            exprs.append(_bind(obj, col, connection, params, add=True))
-    returning = ", ".join([t.pk, *(t.by_attname[n].name for n in computed)])
-    insert = f"INSERT INTO {t.name} ({', '.join(col.name for col in t.columns)}) VALUES ({', '.join(exprs)})"
-    h_head = f"INSERT INTO {h.name} ({', '.join(col.name for col in h.columns)})"
-    if connection.vendor == "postgresql":
-        values = iter(_history_values(entry, h, connection, params, skip="object_id"))
-        select = ", ".join(f"o.{t.pk}" if col.attname == "object_id" else next(values) for col in h.columns)
-        entry_pk, *row = _execute(
-            connection,
-            f"WITH o AS ({insert} RETURNING {returning}), "
-            f"h AS ({h_head} SELECT {select} FROM o RETURNING {h.pk} AS entry_pk) "
-            "SELECT h.entry_pk, o.* FROM h, o",
-            params,
-        )
-    else:
-        row = list(_execute(connection, f"{insert} RETURNING {returning}", params))
-        entry.object_id = row[0]
-        params = []
-        values = _history_values(entry, h, connection, params)
-        (entry_pk,) = _execute(connection, f"{h_head} VALUES ({', '.join(values)}) RETURNING {h.pk}", params)
+            row = list(_execute(connection, f"{insert} RETURNING {returning}", params))
+            entry.object_id = row[0]
+            params = []
+            values = _history_values(entry, h, connection, params)
+            (entry_pk,) = _execute(connection, f"{h_head} VALUES ({', '.join(values)}) RETURNING {h.pk}", params)
     _mark_saved(entry, entry_pk, connection)
     _mark_saved(obj, row[0], connection)
     entry.object_id = obj.pk
-    for name, value in zip(computed, row[1:], strict=True):
+    for name, value in zip(sql_computed, row[1:], strict=True):
         setattr(obj, name, value)
 
 
@@ -695,10 +712,11 @@ def _restore(obj: WorkflowObject, snapshot: dict[str, Any]) -> None:
 def _optimistic(obj: WorkflowObject, t: Transition, wf: Workflow, actor, version: int, data, now: datetime) -> History:
     """Apply `t` to the caller's copy of the row and write it only if the row still has `version`
     (UPDATE … WHERE version = %s): every change of a workflow row bumps its version, so the copy
-    is what the row is. On PostgreSQL a transition without writing effects is then a single
-    statement, committed on its own."""
+    is what the row is. A transition whose guards and effects only read is decided outside any
+    transaction and written in a short one (on PostgreSQL a single statement); one with writing
+    effects runs whole in a transaction."""
     connection = connections[router.db_for_write(type(obj))]
-    if connection.vendor == "postgresql" and not t.writes:
+    if not t.writes:
         with connection.execute_wrapper(_refuse_writes(t)):
             entry, changed = _step(obj, t, wf, actor, version, data, now)
         if not _write(obj, changed, entry, version):
@@ -771,7 +789,7 @@ def create(
     computed: Mapping[str, Computed] | None = None,
 ) -> History:
     """Insert a new workflow object through its creation transition (e.g. "report"). Columns in
-    `computed` are filled by the database (a sequence number, say). On PostgreSQL, a creation
+    `computed` are filled inside the write (a sequence number, say). On PostgreSQL, a creation
     without writing effects outside a transaction is one statement."""
     model = type(obj)
     wf: Workflow = model.get_workflow()
@@ -782,7 +800,6 @@ def create(
     role = _pick_role(actor, t)
     ctx = Context(obj=obj, actor=actor, role=role or "", data=dict(data or {}), transition=t, now=now, workflow=wf)
     connection = connections[router.db_for_write(model)]
-    single = connection.vendor == "postgresql" and not t.writes
 
     def apply() -> History:
         for effect in t.effects:
@@ -793,7 +810,7 @@ def create(
             _start_stage(obj, wf, t.timer, now)
         return _history_entry(ctx, "", None, {})
 
-    if single:
+    if not t.writes:
         with connection.execute_wrapper(_refuse_writes(t)):
             _check(ctx)
             entry = apply()
