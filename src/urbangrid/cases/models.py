@@ -59,7 +59,7 @@ class PendingRequest(models.TextChoices):
 class Case(WorkflowObject):
     """An urban-management case (案卷 / 案件)."""
 
-    number = models.CharField(_("case number"), max_length=24, unique=True)
+    number = models.CharField(_("case number"), max_length=24)  # unique: see Meta.constraints
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     channel = models.JSONField(_("channel data"), default=dict, blank=True)
     category = models.ForeignKey(
@@ -76,6 +76,7 @@ class Case(WorkflowObject):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="cases",
+        db_index=False,  # partial index in Meta: most cases are events, without a component
     )
     description = models.TextField(_("description"))
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -151,6 +152,7 @@ class Case(WorkflowObject):
         blank=True,
         on_delete=models.PROTECT,
         related_name="duplicates",
+        db_index=False,  # partial index in Meta: few cases are merged
     )
     light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
     # --- milestones -----------------------------------------------------------------------
@@ -172,6 +174,15 @@ class Case(WorkflowObject):
             models.Index(fields=["created_at"], name="case_created"),
             # pending requests are few: the dispatcher's and leaders' approval lists read this
             models.Index(fields=["pending_request", "state"], condition=~Q(pending_request=""), name="case_pending"),
+            # Partial indexes where most rows hold NULL: every insert and every change of state
+            # (a new row version) would otherwise add an entry to each of them.
+            models.Index(fields=["component"], condition=Q(component__isnull=False), name="case_component"),
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="case_merged_into"),
+        ]
+        constraints = [
+            # a constraint, not unique=True: on PostgreSQL that adds a second (pattern) index,
+            # and numbers are only ever looked up whole
+            models.UniqueConstraint(fields=["number"], name="case_number_unique"),
         ]
 
     def __str__(self) -> str:
