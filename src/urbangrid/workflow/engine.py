@@ -328,30 +328,38 @@ def _apply_clock(ctx: Context, op: Clock) -> dict[str, Any]:
 # --- history entries and the row lock ---------------------------------------------------
 
 
+_HISTORY_FIELDS: list[str] = []
+
+
 def _history_entry(ctx: Context, from_state: str, deadline_before, stage_info: dict[str, Any]) -> History:
     obj = ctx.obj
     reason = ctx.data.get("reason") or ctx.data.get("note") or ""
-    entry = History(
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_id=obj.pk,
-        seq=obj.version,
-        action=ctx.transition.name,
-        from_state=from_state,
-        to_state=obj.state,
-        actor=ctx.actor,
-        role=ctx.role,
-        department_id=getattr(ctx.actor, "department_id", None),
-        reason=str(reason),
-        payload=ctx.payload,
-        attachments=ctx.attachments,
-        stage=stage_info.get("stage", ""),
-        stage_limit=stage_info.get("stage_limit", ""),
-        time_used_minutes=stage_info.get("time_used_minutes"),
-        overdue=stage_info.get("overdue", False),
-        deadline_before=deadline_before,
-        deadline_after=obj.deadline,
-        created_at=ctx.now,
-    )
+    values = {
+        "id": None,
+        "content_type_id": ContentType.objects.get_for_model(type(obj)).pk,
+        "object_id": obj.pk,
+        "seq": obj.version,
+        "action": ctx.transition.name,
+        "from_state": from_state,
+        "to_state": obj.state,
+        "actor_id": ctx.actor.pk,
+        "role": ctx.role,
+        "department_id": getattr(ctx.actor, "department_id", None),
+        "reason": str(reason),
+        "payload": ctx.payload,
+        "attachments": ctx.attachments,
+        "stage": stage_info.get("stage", ""),
+        "stage_limit": stage_info.get("stage_limit", ""),
+        "time_used_minutes": stage_info.get("time_used_minutes"),
+        "overdue": stage_info.get("overdue", False),
+        "deadline_before": deadline_before,
+        "deadline_after": obj.deadline,
+        "created_at": ctx.now,
+    }
+    if not _HISTORY_FIELDS:
+        _HISTORY_FIELDS.extend(f.attname for f in History._meta.concrete_fields)
+    entry = History(*[values[name] for name in _HISTORY_FIELDS])  # positional: the fast way in
+    History._meta.get_field("actor").set_cached_value(entry, ctx.actor)
     return entry
 
 
@@ -514,7 +522,7 @@ def _table(model: type[models.Model], connection) -> _Table:
 
 def _bind(obj: models.Model, col: _Column, connection, params: list[Any], add: bool = False) -> str:
     """The SQL for `obj`'s value of `col`: a literal or a placeholder whose value joins `params`."""
-    value = getattr(obj, col.attname)
+    value = obj.__dict__[col.attname]  # every field is loaded: checked before, set by __init__
     if not (col.plain and (value is None or type(value) in col.plain)):
         value = col.field.get_db_prep_save(col.field.pre_save(obj, add), connection)
     kind = type(value)
@@ -688,19 +696,36 @@ def _step(obj: WorkflowObject, t: Transition, wf: Workflow, actor, version: int,
     ctx = Context(obj=obj, actor=actor, role=role or "", data=dict(data or {}), transition=t, now=now, workflow=wf)
     _check(ctx)
     before = _snapshot(obj)
+    assert before is not None  # transition() reads rows whole
     from_state, deadline_before = obj.state, obj.deadline
     for effect in t.effects:
         effect(ctx)
     if t.target:
-        obj.state = t.target
+        obj.state = str(t.target)  # the value, not the enum member: the driver takes it as it is
     stage_info = _apply_clock(ctx, t.clock_op)
     obj.version = version + 1
     entry = _history_entry(ctx, from_state, deadline_before, stage_info)
-    return entry, [n for n, v in before.items() if getattr(obj, n) != v]
+    now_loaded = obj.__dict__
+    return entry, [n for n, v in before.items() if now_loaded[n] != v]
 
 
-def _snapshot(obj: WorkflowObject) -> dict[str, Any]:
-    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields if not f.primary_key}
+_ATTNAMES: dict[type, list[str]] = {}
+
+
+def _attnames(model: type[models.Model]) -> list[str]:
+    names = _ATTNAMES.get(model)
+    if names is None:
+        names = _ATTNAMES[model] = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    return names
+
+
+def _snapshot(obj: WorkflowObject) -> dict[str, Any] | None:
+    """The values of `obj`'s fields (not the key), or None when some are not loaded."""
+    loaded = obj.__dict__
+    try:
+        return {name: loaded[name] for name in _attnames(type(obj))}
+    except KeyError:
+        return None
 
 
 def _restore(obj: WorkflowObject, snapshot: dict[str, Any]) -> None:
@@ -752,8 +777,8 @@ def transition(
     if t.is_creation:
         raise Invalid(_("“%(op)s” creates a new record; it cannot be applied to an existing one.") % {"op": t.label})
     now = now or timezone.now()
-    if obj.pk is not None and obj.version == version and not obj.get_deferred_fields():
-        snapshot = _snapshot(obj)
+    snapshot = _snapshot(obj) if obj.pk is not None and obj.version == version else None
+    if snapshot is not None:
         try:
             return _optimistic(obj, t, wf, actor, version, data, now)
         except (_Stale, WorkflowError):
@@ -804,7 +829,7 @@ def create(
     def apply() -> History:
         for effect in t.effects:
             effect(ctx)
-        obj.state = t.target
+        obj.state = str(t.target)
         obj.version = 1
         if t.timer:
             _start_stage(obj, wf, t.timer, now)
