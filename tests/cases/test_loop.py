@@ -247,12 +247,15 @@ def test_stale_copy_with_the_callers_version_conflicts_and_never_overwrites(worl
 
 def test_refused_operation_leaves_the_callers_copy_unchanged(world):
     case = to_handling(world, report(world))
+    world.municipal.is_active = False
+    world.municipal.save()
     before = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}
-    with pytest.raises(Invalid):
-        actions.perform(
-            case, "reassign", world.dispatcher, version=case.version, data={"department": 10**9, "reason": "x"}
-        )
-    assert {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields} == before
+    for department in ("abc", 10**30, -1, 10**9, world.municipal.pk):
+        with pytest.raises(Invalid, match="Unknown department"):
+            actions.perform(
+                case, "reassign", world.dispatcher, version=case.version, data={"department": department, "reason": "x"}
+            )
+        assert {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields} == before
 
 
 def test_an_effect_that_writes_must_say_so(world, on_postgres, monkeypatch):

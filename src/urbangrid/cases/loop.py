@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from urbangrid.core.models import Department
 from urbangrid.core.roles import RoleCode as R
 from urbangrid.core.scope import department_ids_for, scope_q
-from urbangrid.workflow.engine import Clock, Context, T, Workflow, writes
+from urbangrid.workflow.engine import Clock, Context, T, Workflow, fetch, writes
 from urbangrid.workflow.errors import Invalid, NotAllowed
 
 from .models import (
@@ -104,23 +104,15 @@ def before_deadline(ctx: Context) -> None:
         raise Invalid(_("An extension must be requested before the deadline."))
 
 
-def _active_department(pk: int) -> Department | None:
-    # a raw query: compiling the ORM's .get() costs four times as much, on every dispatch
-    sql = f"SELECT * FROM {Department._meta.db_table} WHERE id = %s AND is_active = %s"
-    rows = list(Department.objects.raw(sql, [pk, True]))
-    return rows[0] if rows else None
-
-
 def valid_department(ctx: Context) -> None:
     raw = ctx.data.get("department")
     try:
-        dept = _active_department(int(raw))
-    except (TypeError, ValueError, OverflowError):
-        dept = None
+        pk = int(raw)
+    except (TypeError, ValueError):
+        pk = 0
+    dept = fetch(Department, pk, is_active=True) if 0 < pk < 2**63 else None
     if dept is None:
-        raise Invalid(
-            _("Unknown department “%(d)s”.") % {"d": raw}, fields={"department": _("Unknown department.")}
-        ) from None
+        raise Invalid(_("Unknown department “%(d)s”.") % {"d": raw}, fields={"department": _("Unknown department.")})
     ctx.data["department"] = dept
 
 
