@@ -520,6 +520,8 @@ def _column(f: models.Field, connection) -> _Column:
         plain: tuple[type, ...] = (int,) if type(f.target_field) in _INTEGER_KEYS else ()
     else:
         plain = _PASS_THROUGH.get(type(f), ())
+    if type(f) is models.DateTimeField and connection.vendor == "postgresql" and not (f.auto_now or f.auto_now_add):
+        plain = (datetime,)  # aware ones (checked when binding): psycopg sends them as they are
     return _Column(f, f.attname, connection.ops.quote_name(f.column), plain, _cast(f, connection))
 
 
@@ -552,9 +554,10 @@ def _table(model: type[models.Model], connection) -> _Table:
 def _bind(obj: models.Model, col: _Column, connection, params: list[Any], add: bool = False) -> str:
     """The SQL for `obj`'s value of `col`: a literal or a placeholder whose value joins `params`."""
     value = obj.__dict__[col.attname]  # every field is loaded: checked before, set by __init__
-    if not (col.plain and (value is None or type(value) in col.plain)):
-        value = col.field.get_db_prep_save(col.field.pre_save(obj, add), connection)
     kind = type(value)
+    if not col.plain or (value is not None and (kind not in col.plain or (kind is datetime and value.tzinfo is None))):
+        value = col.field.get_db_prep_save(col.field.pre_save(obj, add), connection)
+        kind = type(value)
     if value is None:
         sql = "NULL"
     elif kind is bool:
