@@ -74,3 +74,31 @@ def test_history_trigger_refuses_update_and_delete_on_postgres(world):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, [case.pk])
     assert Case.objects.filter(pk=case.pk).exists()
+
+
+@pytest.mark.pg
+@pytest.mark.django_db
+def test_case_numbers_come_from_a_sequence_per_day(world):
+    """The day's first report creates the day's sequence; numbers keep growing past 99999."""
+    import datetime as dt
+
+    lon, lat = world.point()
+    day = dt.datetime(2031, 5, 6, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
+
+    def number(**kw):
+        return actions.create_case(
+            world.collector,
+            source="collector",
+            category=world.garbage,
+            description="x",
+            lon=lon,
+            lat=lat,
+            now=day,
+            **kw,
+        ).number
+
+    first = number()
+    assert first.endswith("2031050600001") and len(first) == 6 + 8 + 5
+    with connection.cursor() as cur:
+        cur.execute("SELECT setval('cases_number_20310506', 99999)")
+    assert number(photos=[world.photo(world.collector)]).endswith("20310506100000")  # in a transaction too

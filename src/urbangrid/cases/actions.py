@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, IntegrityError, ProgrammingError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,47 +110,28 @@ def claim_attachments(case: Case, actor: User, ids: Iterable[Any], kind: str, se
 # --- creating a case --------------------------------------------------------------------
 
 
-_PG_DAY_SEQUENCES: set[str] = set()
+def case_number_sql(now: datetime) -> tuple[str, list[str]]:
+    """PostgreSQL: the SQL that takes the next number, inside the statement that inserts the case
+    (the function `urbangrid_case_number`, migration 0003: a sequence per day)."""
+    day = timezone.localtime(now).strftime("%Y%m%d")
+    return "SELECT urbangrid_case_number(%s, %s)", [
+        f"{settings.URBANGRID['JURISDICTION_CODE']}{day}",
+        f"cases_number_{day}",
+    ]
 
 
 def next_case_number(now: datetime) -> str:
     """<county code><yyyymmdd><5-digit daily sequence>, inside the caller's transaction.
 
-    PostgreSQL: a native sequence per day (`nextval` never blocks concurrent reports; a number
-    taken by a report that then fails is skipped, never reused). SQLite: a counter row (SQLite
-    serialises writers anyway)."""
-    day = timezone.localtime(now).strftime("%Y%m%d")
+    PostgreSQL: a native sequence per day (see `case_number_sql`). SQLite: a counter row
+    (SQLite serialises writers anyway)."""
     if connection.vendor == "postgresql":
-        value = _pg_next(day)
-    else:
-        value = _counter_next(day)
-    return f"{settings.URBANGRID['JURISDICTION_CODE']}{day}{value:05d}"
-
-
-def _pg_next(day: str) -> int:
-    name = f"cases_number_{day}"
-    with connection.cursor() as cur:
-        if name in _PG_DAY_SEQUENCES:
-            # NULL instead of an error if the sequence vanished (a rolled-back test, a restore)
-            cur.execute(
-                "SELECT CASE WHEN to_regclass(%s) IS NULL THEN NULL ELSE nextval(%s::text::regclass) END", [name, name]
-            )
-            value = cur.fetchone()[0]
-            if value is not None:
-                return value
-        _pg_create_sequence(day)
-        cur.execute("SELECT nextval(%s)", [name])
-        return cur.fetchone()[0]
-
-
-def _pg_create_sequence(day: str) -> None:
-    name = f"cases_number_{day}"
-    try:
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
-    except DatabaseError:  # created at the same moment by another process
-        pass
-    _PG_DAY_SEQUENCES.add(name)
+        sql, params = case_number_sql(now)
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchone()[0]
+    day = timezone.localtime(now).strftime("%Y%m%d")
+    return f"{settings.URBANGRID['JURISDICTION_CODE']}{day}{_counter_next(day):05d}"
 
 
 def _counter_next(day: str) -> int:
@@ -296,31 +277,15 @@ def create_case(
         created_at=now,
     )
     case.suggested_department_id = suggest_department(cat, comp, loc.unit_grid_id)
+    # PostgreSQL: the number is taken inside the inserting statement (one round trip)
+    number = case_number_sql(now) if connection.vendor == "postgresql" else (lambda: next_case_number(now))
     photos = list(photos)
-    if photos:
-        with transaction.atomic():
-            case.number = next_case_number(now)
-            engine.create(case, "report", actor, data={}, now=now)
-            claim_attachments(case, actor, photos, "before", 1)
-        return case
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        engine.create(case, "report", actor, now=now, computed={"number": lambda: next_case_number(now)})
-        return case
-    # PostgreSQL, one statement committed on its own: the number comes from the day's sequence
-    day = timezone.localtime(now).strftime("%Y%m%d")
-    number = (
-        "SELECT %s::text || lpad(v::text, greatest(5, length(v::text)), '0') FROM nextval(%s::text::regclass) AS v",
-        [f"{settings.URBANGRID['JURISDICTION_CODE']}{day}", f"cases_number_{day}"],
-    )
-    try:
+    if not photos:
         engine.create(case, "report", actor, now=now, computed={"number": number})
-    except ProgrammingError as exc:  # the first report of the day: no sequence yet
-        from psycopg.errors import UndefinedTable
-
-        if not isinstance(exc.__cause__, UndefinedTable):
-            raise
-        _pg_create_sequence(day)
+        return case
+    with transaction.atomic():
         engine.create(case, "report", actor, now=now, computed={"number": number})
+        claim_attachments(case, actor, photos, "before", 1)
     return case
 
 
