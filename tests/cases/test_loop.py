@@ -258,6 +258,23 @@ def test_refused_operation_leaves_the_callers_copy_unchanged(world):
         assert {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields} == before
 
 
+def test_department_deactivated_elsewhere_is_refused_despite_the_cache(world):
+    """Another process deactivates a department (no signal reaches this one): the cached
+    department passes the check, but the database refuses the write and the operation is
+    decided again on fresh data."""
+    from urbangrid.core.models import Department
+
+    first = to_handling(world, report(world))
+    op(first, "reassign", world.dispatcher, department=world.municipal.pk, reason="改由市政处置")  # cache warm
+    case = to_handling(world, report(world, i=1))
+    Department.objects.filter(pk=world.municipal.pk).update(is_active=False)
+    before = (case.state, case.version, case.department_id, History.objects.count())
+    with pytest.raises(Invalid, match="Unknown department"):
+        op(case, "reassign", world.dispatcher, department=world.municipal.pk, reason="改由市政处置")
+    case.refresh_from_db()
+    assert (case.state, case.version, case.department_id, History.objects.count()) == before
+
+
 def test_an_effect_that_writes_must_say_so(world, on_postgres, monkeypatch):
     """A transition is one statement outside a transaction on PostgreSQL only when its guards and
     effects merely read; an effect that writes without being marked is stopped before it can."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -104,13 +105,37 @@ def before_deadline(ctx: Context) -> None:
         raise Invalid(_("An extension must be requested before the deadline."))
 
 
+_DEPARTMENTS: dict[str, Any] = {"rows": None, "at": 0.0}
+DEPARTMENT_TTL = 60.0
+
+
+def _active_departments() -> dict[int, Department]:
+    """Active departments by key, cached per process for DEPARTMENT_TTL seconds (cleared when a
+    department is saved here); every use is checked again by the database when it writes."""
+    now = time.monotonic()
+    rows = _DEPARTMENTS["rows"]
+    if rows is None or now - _DEPARTMENTS["at"] > DEPARTMENT_TTL:
+        rows = {d.pk: d for d in Department.objects.filter(is_active=True)}
+        _DEPARTMENTS.update(rows=rows, at=now)
+    return rows
+
+
+def clear_department_cache(**kwargs) -> None:
+    _DEPARTMENTS["rows"] = None
+
+
 def valid_department(ctx: Context) -> None:
     raw = ctx.data.get("department")
     try:
         pk = int(raw)
     except (TypeError, ValueError):
         pk = 0
-    dept = fetch(Department, pk, is_active=True) if 0 < pk < 2**63 else None
+    dept = None if ctx.fresh else _active_departments().get(pk)
+    if dept is not None:
+        # the cache may be a minute old: the write happens only if the department is still active
+        ctx.require(f"EXISTS (SELECT 1 FROM {Department._meta.db_table} WHERE id = %s AND is_active)", [pk])
+    elif 0 < pk < 2**63:
+        dept = fetch(Department, pk, is_active=True)
     if dept is None:
         raise Invalid(_("Unknown department “%(d)s”.") % {"d": raw}, fields={"department": _("Unknown department.")})
     ctx.data["department"] = dept

@@ -23,4 +23,14 @@ def _connect_stage_limit_cache() -> None:
     post_delete.connect(clear_stage_limit_cache, sender=StageLimit, dispatch_uid="stage_limit_cache_del")
 
 
+def _connect_department_cache() -> None:
+    from urbangrid.core.models import Department
+
+    from .loop import clear_department_cache
+
+    post_save.connect(clear_department_cache, sender=Department, dispatch_uid="department_cache")
+    post_delete.connect(clear_department_cache, sender=Department, dispatch_uid="department_cache_del")
+
+
 _connect_stage_limit_cache()
+_connect_department_cache()

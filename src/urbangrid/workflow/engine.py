@@ -175,10 +175,20 @@ class Context:
     payload: dict[str, Any] = field(default_factory=dict)  # extra data written to history
     attachments: list[Any] = field(default_factory=list)
     deadline_override: tuple[datetime, bool] | None = None
+    #: True when the row was read under a lock: guards must then read what they check afresh
+    fresh: bool = False
+    #: SQL conditions the database checks when it writes the row (see `require`)
+    requires: list[tuple[str, list[Any]]] = field(default_factory=list)
 
     def set_deadline(self, at: datetime, provisional: bool = False) -> None:
         """Effects that move the deadline (extension) call this."""
         self.deadline_override = (at, provisional)
+
+    def require(self, sql: str, params: list[Any]) -> None:
+        """A guard that checked something against a cache makes the write depend on it: `sql`
+        (a boolean SQL expression) must hold when the row is written, or the operation is
+        decided again on freshly read data (with `fresh` set)."""
+        self.requires.append((sql, params))
 
 
 def _pick_role(actor, t: Transition, *, raise_: bool = True) -> str | None:
@@ -605,10 +615,13 @@ def _history_values(entry: History, h: _Table, connection, params: list[Any], sk
     return [_bind(entry, col, connection, params, add=True) for col in h.columns if col.attname != skip]
 
 
-def _write(obj: WorkflowObject, changed: list[str], entry: History, version: int) -> bool:
-    """Save the changed columns of `obj` if its row still has `version`, and insert the history
-    entry; False (and nothing written) when the row has moved on. PostgreSQL: one statement (a
-    data-modifying CTE), so that outside a transaction it is one round trip and one commit."""
+def _write(
+    obj: WorkflowObject, changed: list[str], entry: History, version: int, requires: Iterable[tuple[str, list]] = ()
+) -> bool:
+    """Save the changed columns of `obj` if its row still has `version` (and the conditions in
+    `requires` hold), and insert the history entry; False (and nothing written) otherwise.
+    PostgreSQL: one statement (a data-modifying CTE), so that outside a transaction it is one
+    round trip and one commit."""
     connection = connections[router.db_for_write(type(obj))]
     t, h = _table(type(obj), connection), _table(History, connection)
     params: list[Any] = []
@@ -619,6 +632,9 @@ def _write(obj: WorkflowObject, changed: list[str], entry: History, version: int
         f"AND {version_col.name} = {_placeholder(version_col.cast)}"
     )
     params += [obj.pk, version]
+    for condition, extra in requires:
+        update += f" AND ({condition})"
+        params += extra
     h_head = f"INSERT INTO {h.name} ({', '.join(col.name for col in h.columns)})"
     if connection.vendor == "postgresql":
         values = _history_values(entry, h, connection, params)
@@ -716,16 +732,20 @@ def _refuse_writes(t: Transition):
     return wrapper
 
 
-def _step(obj: WorkflowObject, t: Transition, wf: Workflow, actor, version: int, data, now: datetime):
+def _step(
+    obj: WorkflowObject, t: Transition, wf: Workflow, actor, version: int, data, now: datetime, fresh: bool = False
+):
     """Check and apply `t` to `obj` in memory (effects marked @writes also write their rows);
-    return the history entry and the names of the changed fields."""
+    return the history entry, the names of the changed fields and the write-time conditions."""
     if obj.state not in t.sources:
         raise WrongState(
             _("“%(op)s” is not possible while the state is “%(state)s”.")
             % {"op": t.label, "state": wf.state_label(obj.state)}
         )
     role = _pick_role(actor, t)
-    ctx = Context(obj=obj, actor=actor, role=role or "", data=dict(data or {}), transition=t, now=now, workflow=wf)
+    ctx = Context(
+        obj=obj, actor=actor, role=role or "", data=dict(data or {}), transition=t, now=now, workflow=wf, fresh=fresh
+    )
     _check(ctx)
     before = _snapshot(obj)
     assert before is not None  # transition() reads rows whole
@@ -738,7 +758,7 @@ def _step(obj: WorkflowObject, t: Transition, wf: Workflow, actor, version: int,
     obj.version = version + 1
     entry = _history_entry(ctx, from_state, deadline_before, stage_info)
     now_loaded = obj.__dict__
-    return entry, [n for n, v in before.items() if now_loaded[n] != v]
+    return entry, [n for n, v in before.items() if now_loaded[n] != v], ctx.requires
 
 
 _ATTNAMES: dict[type, list[str]] = {}
@@ -775,13 +795,13 @@ def _optimistic(obj: WorkflowObject, t: Transition, wf: Workflow, actor, version
     connection = connections[router.db_for_write(type(obj))]
     if not t.writes:
         with connection.execute_wrapper(_refuse_writes(t)):
-            entry, changed = _step(obj, t, wf, actor, version, data, now)
-        if not _write(obj, changed, entry, version):
+            entry, changed, requires = _step(obj, t, wf, actor, version, data, now)
+        if not _write(obj, changed, entry, version, requires):
             raise _Stale
         return entry
     with transaction.atomic():
-        entry, changed = _step(obj, t, wf, actor, version, data, now)
-        if not _write(obj, changed, entry, version):
+        entry, changed, requires = _step(obj, t, wf, actor, version, data, now)
+        if not _write(obj, changed, entry, version, requires):
             raise _Stale  # rolls back what the effects wrote
     return entry
 
@@ -828,9 +848,9 @@ def transition(
                 )
                 % {"current": locked.version, "yours": version}
             )
-        entry, changed = _step(locked, t, wf, actor, version, data, now)
-        if not _write(locked, changed, entry, version):  # pragma: no cover - the row is locked
-            raise Conflict(_("This record was changed by someone else. Reload it and try again."))
+        entry, changed, requires = _step(locked, t, wf, actor, version, data, now, fresh=True)
+        if not _write(locked, changed, entry, version, requires):  # what a guard read changed since
+            raise Conflict(_("The data this operation depends on changed just now. Reload and try again."))
     for f in model._meta.concrete_fields:
         setattr(obj, f.attname, getattr(locked, f.attname))
     return entry
