@@ -585,7 +585,7 @@ def _placeholder(cast: str) -> str:
 
 
 def _execute(connection, sql: str, params: list[Any]) -> tuple | None:
-    """Run one statement and return its first row, or (row count,) when it returns no rows.
+    """Run one statement and return its first row (SQLite: or (row count,) when it returns none).
     PostgreSQL: server-side parameters, so that psycopg prepares the statement after a few runs
     on a connection (settings: PG_PREPARE_THRESHOLD)."""
     if connection.vendor != "postgresql":
@@ -602,7 +602,7 @@ def _execute(connection, sql: str, params: list[Any]) -> tuple | None:
         cur = connection._urbangrid_cursor = psycopg.Cursor(raw)
     with connection.wrap_database_errors:
         cur.execute(sql, params)
-        return cur.fetchone() if cur.description else (cur.rowcount,)
+        return cur.fetchone()  # every statement sent here returns rows (RETURNING, SELECT)
 
 
 def _mark_saved(obj: models.Model, pk: Any, connection) -> None:
