@@ -121,15 +121,9 @@ def case_number_sql(now: datetime) -> tuple[str, list[str]]:
 
 
 def next_case_number(now: datetime) -> str:
-    """<county code><yyyymmdd><5-digit daily sequence>, inside the caller's transaction.
-
-    PostgreSQL: a native sequence per day (see `case_number_sql`). SQLite: a counter row
-    (SQLite serialises writers anyway)."""
-    if connection.vendor == "postgresql":
-        sql, params = case_number_sql(now)
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchone()[0]
+    """<county code><yyyymmdd><5-digit daily sequence> from a counter row, inside the caller's
+    transaction: the number on SQLite (it serialises writers anyway); PostgreSQL takes it with
+    `case_number_sql` inside the inserting statement."""
     day = timezone.localtime(now).strftime("%Y%m%d")
     return f"{settings.URBANGRID['JURISDICTION_CODE']}{day}{_counter_next(day):05d}"
 
