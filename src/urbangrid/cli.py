@@ -6,12 +6,23 @@ import argparse
 import os
 import sys
 
+#: Management commands that never sign anything nor serve requests: without SECRET_KEY they run
+#: with a throw-away random key (so that `urbangrid makemigrations --check` works in a checkout).
+KEYLESS_COMMANDS = frozenset(
+    {"help", "version", "makemigrations", "makemessages", "compilemessages", "collectstatic", "showmigrations"}
+)
+
 
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urbangrid.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:  # e.g. no SECRET_KEY: say which variable to set, no traceback
+        print(f"urbangrid: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -24,6 +35,8 @@ def _serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            # API keys and tokens in query strings are redacted from the access log
+            self.cfg.set("logger_class", "urbangrid.core.redact.RedactingGunicornLogger")
             self.cfg.set("timeout", 120)
 
         def load(self):
@@ -45,6 +58,8 @@ def demo(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-serve", action="store_true", help="prepare the database and print logins, then exit")
     args = parser.parse_args(argv)
+    # The demo opts in to the public demo key when no SECRET_KEY is set (see settings.py).
+    os.environ.setdefault("URBANGRID_DEMO", "1")
     _setup()
     _ensure_data_dir()
     from django.core.management import call_command
@@ -110,6 +125,10 @@ def main(argv: list[str] | None = None) -> None:
     if command in handlers:
         handlers[command](argv[1:])
         return
+    if command in KEYLESS_COMMANDS or command.startswith("-"):
+        import secrets
+
+        os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     _setup()
     from django.core.management import execute_from_command_line
 

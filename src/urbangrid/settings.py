@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -22,12 +25,67 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_list(name: str, default: str = "") -> list[str]:
+    return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
+
+
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-demo-key-change-me-in-production"
+
+# --- Secret key -------------------------------------------------------------------------
+# No default: a server must not start with a key everybody knows. The demo (`urbangrid demo`,
+# or URBANGRID_DEMO=1) and the test suite (pytest sets PYTEST_VERSION while it runs) opt in to
+# the public demo key; `urbangrid check --deploy` flags that key as insecure.
+DEMO_SECRET_KEY = "insecure-demo-key-change-me-in-production"
+URBANGRID_DEMO = env_bool("URBANGRID_DEMO", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not (URBANGRID_DEMO or os.environ.get("PYTEST_VERSION")):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random value, e.g. "
+            "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), and keep it "
+            "the same across restarts. To run the demo with a public key instead, set URBANGRID_DEMO=1 "
+            "or use `urbangrid demo`. See docs/configuration.md."
+        )
+    SECRET_KEY = DEMO_SECRET_KEY
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+# --- HTTPS (behind a TLS proxy) -----------------------------------------------------------
+# URBANGRID_HTTPS=true turns on what a site served only over HTTPS needs: redirect to https,
+# secure cookies, HSTS for a year and `upgrade-insecure-requests`; each has its own variable.
+URBANGRID_HTTPS = env_bool("URBANGRID_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", URBANGRID_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", URBANGRID_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", URBANGRID_HTTPS)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or (31_536_000 if URBANGRID_HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+
+def proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto`, `X-Forwarded-Proto: https` or `HTTP_X_FORWARDED_PROTO=https`
+    → ("HTTP_X_FORWARDED_PROTO", "https"); empty → None."""
+    value = value.strip()
+    if not value:
+        return None
+    for sep in (":", "=", ","):
+        if sep in value:
+            name, expected = (p.strip() for p in value.split(sep, 1))
+            break
+    else:
+        name, expected = value, "https"
+    name = name.upper().replace("-", "_")
+    if not name.startswith("HTTP_"):
+        name = "HTTP_" + name
+    return name, expected or "https"
+
+
+#: Trust this header, set by the TLS proxy, to say a request came over https. Only set it when
+#: the proxy always sets or overwrites the header.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", ""))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,11 +107,14 @@ INSTALLED_APPS = [
     "urbangrid.mobile",
     "urbangrid.demo",
     "axes",
+    "csp",
+    "ninja",  # the API docs page from the packaged Swagger UI, not from a CDN
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,8 +190,13 @@ LOGOUT_REDIRECT_URL = "web:login"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# ... and per address across usernames, with a higher limit (core.security)
+AXES_HANDLER = "urbangrid.core.security.AddressLimitedAxesHandler"
+URBANGRID_ADDRESS_FAILURE_LIMIT = int(os.environ.get("URBANGRID_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_CLIENT_IP_CALLABLE = "urbangrid.core.security.client_address"  # honours URBANGRID_CLIENT_ADDRESS_HEADER
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "api_key", "key", "token", "access_token"]
 
 # --- Language and time ------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
@@ -154,6 +220,55 @@ TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db
 URBANGRID_TILE_URL = os.environ.get("URBANGRID_TILE_URL", "")
 URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")
 
+
+def tile_source(url: str) -> str | None:
+    """The CSP source of a tile URL template: "https://t{s}.tianditu.gov.cn/..." →
+    "https://*.tianditu.gov.cn"; None for a same-origin (relative) URL."""
+    parts = urlsplit(url.strip())
+    if not parts.netloc:
+        return None
+    host, _, port = parts.netloc.rpartition("@")[2].partition(":")
+    labels = host.split(".")
+    if any("{" in label for label in labels[1:]):
+        return f"{parts.scheme}:" if parts.scheme else None  # a placeholder CSP cannot express
+    if "{" in labels[0]:
+        labels[0] = "*"
+    source = ".".join(labels) + (f":{port}" if port and "{" not in port else "")
+    return f"{parts.scheme}://{source}" if parts.scheme else source
+
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# Every script and style is a static file (vendored, no CDN), so the policy is strict: no
+# inline script or style at all. Images may also come from the tile server and
+# URBANGRID_CSP_IMG_SRC; URBANGRID_CSP_REPORT_ONLY=true only reports violations (to
+# URBANGRID_CSP_REPORT_URI if set) instead of blocking.
+_img_src = [SELF, "data:", "blob:"]
+for _source in [tile_source(URBANGRID_TILE_URL), *env_list("URBANGRID_CSP_IMG_SRC")]:
+    if _source and _source not in _img_src:
+        _img_src.append(_source)
+_csp_directives: dict[str, object] = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    "img-src": _img_src,
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "worker-src": [SELF],
+    "manifest-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+if SECURE_SSL_REDIRECT:
+    _csp_directives["upgrade-insecure-requests"] = True
+if os.environ.get("URBANGRID_CSP_REPORT_URI"):
+    _csp_directives["report-uri"] = os.environ["URBANGRID_CSP_REPORT_URI"]
+if env_bool("URBANGRID_CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _csp_directives}
+
 URBANGRID = {
     # GB/T 2260 code of the jurisdiction this installation serves (the demo district).
     "JURISDICTION_CODE": os.environ.get("URBANGRID_JURISDICTION", "330483"),
@@ -172,7 +287,21 @@ URBANGRID = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # API keys and tokens sent in a query string never reach a log (core.redact)
+    "filters": {"redact_secrets": {"()": "urbangrid.core.redact.RedactSecretsFilter"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "loggers": {"django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken, AuditLog, Department, Role, User
@@ -62,10 +64,44 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
+    """Adding a token generates its key, stores only the hash and shows the key once, in the
+    message after saving. An existing token can be renamed or revoked, never shown again."""
+
     list_display = ("name", "user", "created_at", "revoked")
     list_filter = ("revoked",)
-    readonly_fields = ("key_hash", "created_at")
+    search_fields = ("name", "user__username")
     raw_id_fields = ("user",)
+
+    def get_fields(self, request, obj=None):
+        return ("user", "name") if obj is None else ("user", "name", "created_at", "revoked")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("user", "created_at")
+
+    def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
+        from .audit import audit
+
+        if not change:
+            request._urbangrid_new_token_key = obj.set_new_key()
+        super().save_model(request, obj, form, change)
+        if not change:
+            audit(request.user, "api_token.issue", obj, summary=str(obj), user=obj.user.get_username())
+        elif "revoked" in form.changed_data and obj.revoked:
+            audit(request.user, "api_token.revoke", obj, summary=str(obj), user=obj.user.get_username())
+
+    def response_add(self, request, obj: ApiToken, post_url_continue=None):
+        key = getattr(request, "_urbangrid_new_token_key", None)
+        if key:
+            self.message_user(
+                request,
+                format_html(
+                    gettext("The key of the API token “{name}” is {key} — copy it now: it is shown only this once."),
+                    name=obj.name,
+                    key=format_html('<code data-testid="new-token-key">{}</code>', key),
+                ),
+                messages.WARNING,
+            )
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(AuditLog)

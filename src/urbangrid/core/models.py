@@ -185,13 +185,24 @@ class ApiToken(models.Model):
 
         return hashlib.sha256(key.encode()).hexdigest()
 
+    @staticmethod
+    def new_key() -> str:
+        import secrets
+
+        return secrets.token_urlsafe(32)
+
+    def set_new_key(self) -> str:
+        """Give this (unsaved) token a fresh key; return the clear-text key, which is not kept."""
+        key = self.new_key()
+        self.key_hash = self.hash(key)
+        return key
+
     @classmethod
     def issue(cls, user: User, name: str) -> str:
         """Create a token and return its clear-text key (shown once)."""
-        import secrets
-
-        key = secrets.token_urlsafe(32)
-        cls.objects.create(user=user, name=name, key_hash=cls.hash(key))
+        token = cls(user=user, name=name)
+        key = token.set_new_key()
+        token.save()
         return key
 
     @classmethod

@@ -18,4 +18,9 @@
       dialog.showModal();
     }
   });
+  // <select data-autosubmit> sends its form on change (no inline handlers: strict CSP)
+  document.addEventListener("change", function (e) {
+    var select = e.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.submit();
+  });
 })();
