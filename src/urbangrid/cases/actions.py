@@ -15,24 +15,23 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urbangrid.catalog.models import Category, Component
 from urbangrid.core.models import User
 from urbangrid.core.roles import RoleCode
-from urbangrid.workflow import engine
+from urbangrid.workflow import engine, kit
+from urbangrid.workflow.definition import Transition
 from urbangrid.workflow.errors import Invalid
-from urbangrid.workflow.models import History
+from urbangrid.workflow.holders import notify
+from urbangrid.workflow.models import Attachment, History
 
 from .models import (
     OPEN_STATES,
-    Attachment,
     Case,
     CaseCounter,
-    Light,
-    Notification,
     ReturnVisit,
     Satisfaction,
     Source,
@@ -87,45 +86,36 @@ def upload_attachment(actor: User, content: bytes, filename: str = "") -> Attach
         uploaded_at=timezone.now(),
     )
     att.file.save(f"{att.token}{ext}", ContentFile(content), save=False)
-    att.save()
+    try:
+        att.save()
+    except BaseException:
+        att.file.storage.delete(att.file.name)
+        raise
+    from urbangrid.core.files import delete_on_rollback
+
+    delete_on_rollback(att.file)  # the file goes too if the transaction rolls back
     return att
 
 
 def claim_attachments(case: Case, actor: User, ids: Iterable[Any], kind: str, seq: int) -> list[dict[str, Any]]:
     """Attach uploaded files (by token) to `case` for the history entry `seq`."""
-    tokens = [str(i) for i in ids]
-    if not tokens:
-        return []
-    found = list(Attachment.objects.select_for_update().filter(token__in=tokens, uploaded_by=actor, case__isnull=True))
-    missing = set(tokens) - {a.token for a in found}
-    if missing:
-        raise Invalid(
-            _("Unknown or already used photo: %(ids)s. Upload the photo first.") % {"ids": ", ".join(sorted(missing))},
-            fields={"photos": _("Unknown photo.")},
-        )
-    Attachment.objects.filter(pk__in=[a.pk for a in found]).update(case=case, kind=kind, history_seq=seq)
-    return [{"id": a.token, "kind": kind, "type": a.mime_type} for a in found]
+    return kit.claim(case, actor, ids, kind, seq)
 
 
 # --- creating a case --------------------------------------------------------------------
 
 
-def case_number_sql(now: datetime) -> tuple[str, list[str]]:
-    """PostgreSQL: the SQL that takes the next number, inside the statement that inserts the case
-    (the function `urbangrid_case_number`, migration 0003: a sequence per day)."""
-    day = timezone.localtime(now).strftime("%Y%m%d")
-    return "SELECT urbangrid_case_number(%s, %s)", [
-        f"{settings.URBANGRID['JURISDICTION_CODE']}{day}",
-        f"cases_number_{day}",
-    ]
-
-
 def next_case_number(now: datetime) -> str:
-    """<county code><yyyymmdd><5-digit daily sequence> from a counter row, inside the caller's
-    transaction: the number on SQLite (it serialises writers anyway); PostgreSQL takes it with
-    `case_number_sql` inside the inserting statement."""
+    """<county code><yyyymmdd><5-digit daily sequence>, inside the caller's transaction: on
+    PostgreSQL from a sequence per day (`urbangrid_case_number`, migration 0003), elsewhere from
+    a counter row (SQLite serialises writers anyway)."""
     day = timezone.localtime(now).strftime("%Y%m%d")
-    return f"{settings.URBANGRID['JURISDICTION_CODE']}{day}{_counter_next(day):05d}"
+    prefix = f"{settings.URBANGRID['JURISDICTION_CODE']}{day}"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT urbangrid_case_number(%s, %s)", [prefix, f"cases_number_{day}"])
+            return cur.fetchone()[0]
+    return f"{prefix}{_counter_next(day):05d}"
 
 
 def _counter_next(day: str) -> int:
@@ -271,15 +261,12 @@ def create_case(
         created_at=now,
     )
     case.suggested_department_id = suggest_department(cat, comp, loc.unit_grid_id)
-    # PostgreSQL: the number is taken inside the inserting statement (one round trip)
-    number = case_number_sql(now) if connection.vendor == "postgresql" else (lambda: next_case_number(now))
     photos = list(photos)
-    if not photos:
-        engine.create(case, "report", actor, now=now, computed={"number": number})
-        return case
     with transaction.atomic():
-        engine.create(case, "report", actor, now=now, computed={"number": number})
-        claim_attachments(case, actor, photos, "before", 1)
+        case.number = next_case_number(now)
+        engine.create(case, "report", actor, now=now)
+        if photos:
+            claim_attachments(case, actor, photos, "before", 1)
     return case
 
 
@@ -301,8 +288,8 @@ def perform(
     return engine.transition(case, operation, actor, version=version, data=data, now=now)
 
 
-def available_operations(case: Case, actor: User) -> list[engine.Transition]:
-    return Case.get_workflow().available(case, actor)
+def available_operations(case: Case, actor: User) -> list[Transition]:
+    return engine.available(case, actor)
 
 
 def notify_department(case: Case, kind: str, message: str) -> int:
@@ -311,64 +298,17 @@ def notify_department(case: Case, kind: str, message: str) -> int:
     users = User.objects.filter(
         department_id=case.department_id, is_active=True, roles__code=RoleCode.HANDLER
     ).distinct()
-    Notification.objects.bulk_create([Notification(user=u, case=case, kind=kind, message=message[:300]) for u in users])
-    return len(users)
+    return notify(users, case, kind, message)
 
 
 # --- time: lights, escalation, recomputation ----------------------------------------------
 
 
 def sweep_deadlines(now: datetime | None = None) -> dict[str, int]:
-    """Set due-soon (yellow) and overdue (red) lights on open cases, notify whoever holds the
-    case when its light changes, and escalate newly overdue cases to leaders if configured."""
-    now = now or timezone.now()
-    open_timed = Case.objects.filter(state__in=OPEN_STATES, deadline__isnull=False)
-    to_red = list(open_timed.filter(deadline__lt=now).exclude(light=Light.RED).values_list("pk", flat=True))
-    to_yellow = list(
-        open_timed.filter(deadline__gte=now, warn_at__lte=now).exclude(light=Light.YELLOW).values_list("pk", flat=True)
-    )
-    with transaction.atomic():
-        Case.objects.filter(pk__in=to_red).update(light=Light.RED)
-        Case.objects.filter(pk__in=to_yellow).update(light=Light.YELLOW)
-        Case.objects.filter(~Q(light=Light.GREEN), ~Q(pk__in=to_red + to_yellow)).filter(
-            Q(deadline__isnull=True) | Q(deadline__gte=now, warn_at__gt=now) | ~Q(state__in=OPEN_STATES)
-        ).update(light=Light.GREEN)
-        notes: list[Notification] = []
-        leaders = (
-            list(User.objects.filter(is_active=True, roles__code=RoleCode.LEADER).distinct())
-            if settings.URBANGRID.get("ESCALATE_OVERDUE_TO_LEADERS", True)
-            else []
-        )
-        for case in Case.objects.filter(pk__in=to_red + to_yellow).select_related("department"):
-            red = case.pk in to_red
-            text = (_("Case %(n)s is overdue.") if red else _("Case %(n)s is due soon.")) % {"n": case.number}
-            for user in _holders(case):
-                notes.append(Notification(user=user, case=case, kind="overdue" if red else "due_soon", message=text))
-            if red and case.state == State.HANDLING:
-                notes.extend(Notification(user=u, case=case, kind="escalated", message=text) for u in leaders)
-        Notification.objects.bulk_create(notes)
-    return {"red": len(to_red), "yellow": len(to_yellow), "notifications": len(notes)}
+    """Lights, notifications and escalation for every registered workflow (see workflow.sweep)."""
+    from urbangrid.workflow.sweep import sweep
 
-
-def _holders(case: Case) -> list[User]:
-    """Who holds the case in its current state."""
-    role_by_state = {
-        State.REPORTED: RoleCode.OPERATOR,
-        State.FEEDBACK: RoleCode.OPERATOR,
-        State.ACCEPTED: RoleCode.SHIFT_LEADER,
-        State.PENDING_CLOSE: RoleCode.SHIFT_LEADER,
-        State.REGISTERED: RoleCode.DISPATCHER,
-        State.RETURN_REQUESTED: RoleCode.DISPATCHER,
-    }
-    users = User.objects.filter(is_active=True)
-    if case.state in (State.HANDLING,):
-        return list(users.filter(department_id=case.department_id, roles__code=RoleCode.HANDLER).distinct())
-    if case.state in (State.VERIFYING, State.CHECKING, State.RECHECKING) and case.work_grid_id:
-        return list(case.work_grid.collectors.filter(is_active=True))
-    role = role_by_state.get(case.state)
-    if role is None:
-        return []
-    return list(users.filter(roles__code=role, scope_city=True).distinct())
+    return sweep(now)
 
 
 def recompute_open_deadlines(years: Iterable[int] | None = None) -> int:

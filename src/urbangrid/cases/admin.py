@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Attachment, Case, StageLimit
+from .models import Case, DispatchRule, StageLimit
 
 
 @admin.register(Case)
@@ -26,17 +26,14 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(StageLimit)
 class StageLimitAdmin(admin.ModelAdmin):
-    list_display = ("stage", "urgency", "amount", "unit")
+    list_display = ("stage", "urgency", "area", "amount", "unit")
     list_editable = ("amount", "unit")
     list_filter = ("stage", "unit")
 
 
-@admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
-    list_display = ("token", "kind", "case", "mime_type", "size", "uploaded_by", "uploaded_at")
-    list_filter = ("kind", "mime_type")
-    raw_id_fields = ("case", "uploaded_by")
-    readonly_fields = [f.name for f in Attachment._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
+@admin.register(DispatchRule)
+class DispatchRuleAdmin(admin.ModelAdmin):
+    list_display = ("category", "street", "component_owner", "department", "active")
+    list_filter = ("active", "street", "department")
+    list_editable = ("active",)
+    raw_id_fields = ("category",)

@@ -8,4 +8,11 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
+        from urbangrid.workflow.registry import register
+
         from . import signals  # noqa: F401
+        from .loop import URBAN_LOOP
+        from .models import Case
+        from .queries import visible_cases
+
+        register(Case, URBAN_LOOP, visible=visible_cases)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from urbangrid.workflow.models import WorkflowObject
+from urbangrid.workflow.models import Attachment, AttachmentKind, Light, Notification, WorkflowObject  # noqa: F401
 
 
 class State(models.TextChoices):
@@ -22,13 +22,16 @@ class State(models.TextChoices):
     CHECKING = "checking", _("checking on site")  # 核查中
     PENDING_CLOSE = "pending_close", _("awaiting closing")  # 待结案
     CLOSED = "closed", _("closed")  # 已结案
-    REJECTED = "rejected", _("not registered")  # 不予受理 / 不予立案
+    NOT_ACCEPTED = "not_accepted", _("not accepted")  # 不予受理 (operator)
+    REJECTED = "rejected", _("not registered")  # 不予立案 (shift leader)
     VOIDED = "voided", _("voided")  # 作废
     MERGED = "merged", _("merged into another case")  # 重复件合并
     RECHECKING = "rechecking", _("re-checking a disputed fix")  # 复核中 (市民称未解决)
+    SELF_HANDLED = "self_handled", _("fixed by the collector, awaiting confirmation")  # 自处置待审核
 
 
-OPEN_STATES = [s for s in State.values if s not in {State.CLOSED, State.REJECTED, State.VOIDED, State.MERGED}]
+FINAL_STATES = [State.CLOSED, State.NOT_ACCEPTED, State.REJECTED, State.VOIDED, State.MERGED]
+OPEN_STATES = [s for s in State.values if s not in FINAL_STATES]
 
 
 class Source(models.TextChoices):
@@ -43,17 +46,55 @@ class Source(models.TextChoices):
     SYSTEM = "system", _("other system")  # 部门转办 / 其他系统
 
 
-class Light(models.TextChoices):
-    GREEN = "green", _("on time")
-    YELLOW = "yellow", _("due soon")
-    RED = "red", _("overdue")
-
-
 class PendingRequest(models.TextChoices):
     NONE = "", _("none")
     EXTENSION = "extension", _("extension requested")  # 延期申请
     SUSPENSION = "suspension", _("suspension requested")  # 挂账申请
     VOID = "void", _("void requested")  # 作废申请
+
+
+class DispatchRule(models.Model):
+    """An automatic dispatch rule (自动派遣规则): a registered case whose category, street and
+    component owner match goes to `department` without a dispatcher, when exactly one active
+    rule (the most specific) matches. Otherwise the dispatcher decides, as usual."""
+
+    category = models.ForeignKey(
+        "catalog.Category", verbose_name=_("category"), on_delete=models.CASCADE, related_name="+"
+    )
+    street = models.ForeignKey(
+        "geo.AdminDivision",
+        verbose_name=_("street (empty: any)"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    component_owner = models.ForeignKey(
+        "core.Department",
+        verbose_name=_("component owner (empty: any)"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "core.Department", verbose_name=_("dispatch to"), on_delete=models.CASCADE, related_name="+"
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("automatic dispatch rule")
+        verbose_name_plural = _("automatic dispatch rules")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "street", "component_owner"], name="dispatch_rule_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} → {self.department}"
+
+    @property
+    def specificity(self) -> int:
+        return (self.street_id is not None) + (self.component_owner_id is not None)
 
 
 class Case(WorkflowObject):
@@ -143,8 +184,8 @@ class Case(WorkflowObject):
     return_count = models.PositiveIntegerField(_("returns"), default=0)
     extension_count = models.PositiveIntegerField(_("extensions"), default=0)
     self_handled = models.BooleanField(_("fixed by the collector"), default=False)
-    pending_request = models.CharField(_("pending request"), max_length=16, choices=PendingRequest.choices, blank=True)
-    pending_data = models.JSONField(_("pending request data"), default=dict, blank=True)
+    #: when the department signed for the task (签收) since it was last dispatched to it
+    signed_at = models.DateTimeField(_("signed for"), null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -154,7 +195,6 @@ class Case(WorkflowObject):
         related_name="duplicates",
         db_index=False,  # partial index in Meta: few cases are merged
     )
-    light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.GREEN)
     # --- milestones -----------------------------------------------------------------------
     created_at = models.DateTimeField(_("reported at"))
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
@@ -189,52 +229,7 @@ class Case(WorkflowObject):
         return self.number
 
     #: joined when the engine locks the row: what guards, effects and timers read
-    workflow_related = ("category", "work_grid", "department")
-
-    @classmethod
-    def get_workflow(cls):
-        from .loop import URBAN_LOOP
-
-        return URBAN_LOOP
-
-
-class AttachmentKind(models.TextChoices):
-    BEFORE = "before", _("before")
-    AFTER = "after", _("after")
-    VERIFY = "verify", _("verification")
-    CHECK = "check", _("check")
-    OTHER = "other", _("other")
-
-
-def _attachment_path(instance: Attachment, filename: str) -> str:
-    return f"cases/{instance.uploaded_at:%Y/%m}/{instance.token}{instance.extension}"
-
-
-class Attachment(models.Model):
-    """A photo or document uploaded by staff; claimed by the case operation that uses it."""
-
-    token = models.CharField(max_length=32, unique=True, editable=False)
-    file = models.FileField(_("file"), upload_to=_attachment_path)
-    extension = models.CharField(max_length=8)
-    mime_type = models.CharField(_("type"), max_length=64)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("uploaded at"))
-    case = models.ForeignKey(
-        Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
-    )
-    kind = models.CharField(_("kind"), max_length=16, choices=AttachmentKind.choices, blank=True)
-    history_seq = models.PositiveIntegerField(_("history entry"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.kind or 'file'} {self.token}"
+    workflow_related = ("category", "work_grid", "department", "community")
 
 
 class CaseCounter(models.Model):
@@ -267,6 +262,13 @@ class StageLimit(models.Model):
 
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
     urgency = models.CharField(_("urgency"), max_length=16, blank=True, help_text=_("Empty: any urgency."))
+    area = models.CharField(
+        _("area"),
+        max_length=8,
+        blank=True,
+        choices=[("urban", _("urban area")), ("rural", _("rural area"))],
+        help_text=_("Empty: any area. Verification and check limits often differ between urban and rural areas."),
+    )
     amount = models.DecimalField(_("limit"), max_digits=7, decimal_places=2)
     unit = models.CharField(
         _("unit"),
@@ -275,36 +277,17 @@ class StageLimit(models.Model):
             ("working_hours", _("working hours")),
             ("working_days", _("working days")),
             ("hours", _("natural hours")),
+            ("days", _("calendar days (紧急工作日)")),
         ],
     )
 
     class Meta:
         verbose_name = _("stage time limit")
         verbose_name_plural = _("stage time limits")
-        constraints = [models.UniqueConstraint(fields=["stage", "urgency"], name="stage_limit_unique")]
+        constraints = [models.UniqueConstraint(fields=["stage", "urgency", "area"], name="stage_limit_unique_area")]
 
     def __str__(self) -> str:
-        return f"{self.get_stage_display()} {self.urgency or '*'}: {self.amount} {self.unit}"
-
-
-class Notification(models.Model):
-    """A message to a user about a case (due soon, overdue, urged, assigned)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=32)
-    message = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-id"]
-        indexes = [models.Index(fields=["user", "read_at"])]
-
-    def __str__(self) -> str:
-        return self.message
+        return f"{self.get_stage_display()} {self.urgency or '*'} {self.area or '*'}: {self.amount} {self.unit}"
 
 
 # --- the public's side of the loop: return visits, ratings and disputed fixes -------------
@@ -386,3 +369,7 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.outcome or 'pending'}"
+
+
+def _attachment_path(instance, filename: str) -> str:  # referenced by migration 0001 only
+    return f"cases/{instance.uploaded_at:%Y/%m}/{instance.token}{instance.extension}"

@@ -6,9 +6,9 @@ from django.db.models import Q, QuerySet
 
 from urbangrid.core.models import User
 from urbangrid.core.roles import RoleCode
-from urbangrid.core.scope import department_ids_for, scope_q
+from urbangrid.core.scope import scope_q
 
-from .models import Case, PendingRequest
+from .models import Case
 from .models import State as S
 
 CENTER_PRIVACY_ROLES = (RoleCode.OPERATOR, RoleCode.SHIFT_LEADER, RoleCode.LEADER, RoleCode.ADMINISTRATOR)
@@ -29,41 +29,20 @@ def visible_cases(user: User) -> QuerySet[Case]:
 
 
 def todo_q(user: User) -> Q:
-    """Cases waiting for `user` in any of their roles (待办).
+    """Cases waiting for `user` in any of their roles (待办), derived from the loop's holders and
+    approvals (`workflow.holders`).
 
-    Each role's bucket is an indexed query of its own; the buckets are combined with UNION
-    (an OR over them defeats SQLite's planner once the list joins its related tables)."""
-    buckets: list[Q] = []
-    if user.has_role(RoleCode.COLLECTOR):
-        buckets.append(Q(state__in=[S.VERIFYING, S.CHECKING, S.RECHECKING], work_grid__collectors=user))
-    if user.has_role(RoleCode.OPERATOR):
-        buckets.append(Q(state__in=[S.REPORTED, S.FEEDBACK]))
-    if user.has_role(RoleCode.SHIFT_LEADER):
-        buckets += [Q(state__in=[S.ACCEPTED, S.PENDING_CLOSE]), _pending(PendingRequest.VOID, state=None)]
-    if user.has_role(RoleCode.DISPATCHER):
-        buckets += [
-            Q(state__in=[S.REGISTERED, S.RETURN_REQUESTED]),
-            _pending(PendingRequest.EXTENSION, PendingRequest.SUSPENSION),
-        ]
-    if user.has_role(RoleCode.LEADER):
-        buckets.append(_pending(PendingRequest.SUSPENSION))
-    if user.has_role(RoleCode.HANDLER):
-        ids = department_ids_for(user)
-        if ids:
-            buckets.append(Q(state=S.HANDLING, department_id__in=ids))
+    Each bucket is an indexed query of its own; the buckets are combined with UNION (an OR over
+    them defeats SQLite's planner once the list joins its related tables)."""
+    from urbangrid.workflow.holders import todo_buckets
+
+    buckets = todo_buckets(Case, user)
     if not buckets:
         return Q(pk__in=[])
     if len(buckets) == 1:
         return buckets[0]
     queries = [Case.objects.filter(b).order_by().values("pk") for b in buckets]
     return Q(pk__in=queries[0].union(*queries[1:]))
-
-
-def _pending(*kinds: str, state: str | None = S.HANDLING) -> Q:
-    """Cases with a pending request of these kinds. Repeats the condition of the partial index
-    `case_pending` so that SQLite (which cannot infer it) also uses the index inside an OR."""
-    q = Q(pending_request__in=kinds) & ~Q(pending_request="")
-    return q & Q(state=state) if state else q
 
 
 def department_todo(department_id: int) -> QuerySet[Case]:

@@ -56,6 +56,11 @@ class Category(models.Model):
         decimal_places=2,
         default=0.5,
     )
+    register_conditions = models.TextField(
+        _("registration conditions (立案条件)"),
+        blank=True,
+        help_text=_("One per line. When given, the shift leader registers a case by naming the condition it meets."),
+    )
     handle_limit = models.DecimalField(_("handling limit"), max_digits=7, decimal_places=2, null=True, blank=True)
     handle_unit = models.CharField(_("handling limit unit"), max_length=16, choices=TimeUnit.choices, blank=True)
     urgent_handle_limit = models.DecimalField(
@@ -155,6 +160,11 @@ class Component(models.Model):
 
     def __str__(self) -> str:
         return self.obj_id
+
+
+def condition_list(category: Category) -> list[str]:
+    """The registration conditions of a category (立案条件), one per line of its text."""
+    return [line.strip() for line in (category.register_conditions or "").splitlines() if line.strip()]
 
 
 class CategorySynonym(models.Model):

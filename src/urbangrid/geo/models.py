@@ -30,6 +30,14 @@ class AdminDivision(models.Model):
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="children",
     )
+    #: urban or rural area (城区 / 农村): some stage limits (on-site verification and check) differ
+    area_class = models.CharField(
+        _("area class"),
+        max_length=8,
+        blank=True,
+        choices=[("urban", _("urban area")), ("rural", _("rural area"))],
+        help_text=_("Empty: as the parent division (a city's default is urban)."),
+    )
     geometry = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
