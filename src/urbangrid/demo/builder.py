@@ -130,8 +130,10 @@ def build_demo(seed: int = DEMO_SEED, *, components: int = 20000, cases: int = 3
     n_cases = build_demo_cases(cases, seed=seed) if cases else 0
     from urbangrid.core.audit import audit
     from urbangrid.open311.actions import issue_application
+    from urbangrid.open311.demo import configure_demo_services
 
     issue_application("演示合作伙伴 / demo partner", key=DEMO_OPEN311_KEY, rate_limit=600, address_rate_limit=600)
+    configure_demo_services()
     audit(admin, "demo.build", summary="demo city built", object_type="demo", seed=seed)
     return {
         **{k: v for k, v in geo_counts.items() if isinstance(v, int)},

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import time
 from datetime import datetime
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.cases.actions import create_case, upload_attachment
 from urbangrid.cases.models import Source
+from urbangrid.core import files
 from urbangrid.core.models import Role, User
 from urbangrid.core.roles import RoleCode
 from urbangrid.workflow.errors import WorkflowError
@@ -82,14 +85,43 @@ def application_for(key: str) -> Application | None:
     return app
 
 
-def replay(application: Application | None, idempotency_key: str) -> ServiceRequest | None:
+def fingerprint(data, files_, ignore: tuple[str, ...] = ("api_key",)) -> str:
+    """SHA-256 of a submission's content, stored with its idempotency key: form fields (all
+    values, in order, by field name; not the key) and the SHA-256 of every uploaded file.
+    Independent of the multipart boundary and of the order of the fields."""
+    digest = hashlib.sha256()
+    for name in sorted(k for k in data if k not in ignore):
+        digest.update(json.dumps(["field", name, data.getlist(name)], ensure_ascii=False).encode())
+    for name in sorted(files_):
+        for upload in files_.getlist(name):
+            content = hashlib.sha256()
+            for chunk in upload.chunks():
+                content.update(chunk)
+            upload.seek(0)
+            digest.update(json.dumps(["file", name, content.hexdigest()]).encode())
+    return digest.hexdigest()
+
+
+def replay(application: Application | None, idempotency_key: str, fingerprint: str = "") -> ServiceRequest | None:
+    """The request already sent with this idempotency key by the same client, or None. A
+    different content under the same key is a client error: 409 (as payment APIs answer)."""
     if not idempotency_key:
         return None
-    return (
+    req = (
         ServiceRequest.objects.select_related("case")
         .filter(application=application, idempotency_key=idempotency_key)
         .first()
     )
+    if req is not None and fingerprint and req.request_hash and req.request_hash != fingerprint:
+        raise Open311Error(
+            409,
+            _(
+                "The Idempotency-Key “%(key)s” was already used for a different request; "
+                "send a new key with a new request."
+            )
+            % {"key": idempotency_key},
+        )
+    return req
 
 
 def submit(
@@ -98,18 +130,22 @@ def submit(
     actor: User,
     application: Application | None,
     idempotency_key: str = "",
+    fingerprint: str = "",
     now: datetime | None = None,
 ) -> ServiceRequest:
     """Create the case (realtime services) or queue the request (batch services). With an
-    idempotency key already used by the same client, return the original request instead."""
+    idempotency key already used by the same client, return the original request instead
+    (409 Open311Error when its `fingerprint` differs). Photos stored here are deleted again
+    when the transaction rolls back."""
     source = Source.PARTNER if application else Source.CITIZEN
     batch = sub.service is not None and sub.service.type == ServiceType.BATCH
     try:
-        with transaction.atomic():
+        with files.atomic():
             photos = [upload_attachment(actor, data, f"media{i}.jpg").token for i, data in enumerate(sub.photos)]
             req = ServiceRequest(
                 application=application,
                 idempotency_key=idempotency_key,
+                request_hash=fingerprint if idempotency_key else "",
                 device_id=sub.device_id,
                 account_id=sub.account_id,
                 address_id=sub.address_id,
@@ -126,7 +162,7 @@ def submit(
                 req.case = _create(actor, case_input, now)
                 req.save()
     except IntegrityError:
-        original = replay(application, idempotency_key)
+        original = replay(application, idempotency_key, fingerprint)
         if original is None:
             raise
         return original

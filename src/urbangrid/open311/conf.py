@@ -19,6 +19,16 @@ DEFAULTS: dict[str, Any] = {
     "OPEN311_MAX_MEDIA_BYTES": 8 * 1024 * 1024,
     "OPEN311_MAX_MEDIA_FILES": 3,
     "OPEN311_PHOTO_MAX_SIDE": 2048,
+    # Decoded pixels per photo and per request (JPEGs count at their reduced decoding scale).
+    "OPEN311_MAX_PHOTO_PIXELS": 24_000_000,
+    "OPEN311_MAX_REQUEST_PIXELS": 40_000_000,
+    # Lookups by id (requests/{id}, service_request_id=…, tokens, portal tracking) per minute
+    # from one client address; each id asked for counts. Ids per GET requests call.
+    "OPEN311_LOOKUP_RATE_LIMIT": 120,
+    "OPEN311_MAX_IDS": 50,
+    # Case sources published through Open311 and the portal: reports the public sent itself.
+    # Add e.g. "collector" or "hotline" to publish staff-entered reports too.
+    "OPEN311_PUBLIC_SOURCES": ("citizen", "partner"),
     # Request header with the client address when behind a proxy, e.g. "HTTP_X_REAL_IP".
     "CLIENT_ADDRESS_HEADER": "",
 }
@@ -26,6 +36,11 @@ DEFAULTS: dict[str, Any] = {
 
 def conf(name: str) -> Any:
     return settings.URBANGRID.get(name, DEFAULTS[name])
+
+
+def body_limit() -> int:
+    """Largest POST body accepted on /open311/ (photos plus 1 MB of form fields)."""
+    return conf("OPEN311_MAX_MEDIA_BYTES") * conf("OPEN311_MAX_MEDIA_FILES") + 2**20
 
 
 def jurisdiction_ids() -> set[str]:

@@ -189,6 +189,9 @@ class ServiceRequest(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.CREATED)
     token = models.CharField(_("token"), max_length=40, unique=True, null=True, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=128, blank=True)
+    #: SHA-256 of the submitted content (actions.fingerprint): a key sent again with another
+    #: content is refused
+    request_hash = models.CharField(max_length=64, blank=True, editable=False)
     device_id = models.CharField(_("device id"), max_length=100, blank=True)
     account_id = models.CharField(_("account id"), max_length=100, blank=True)
     address_id = models.CharField(_("address id"), max_length=40, blank=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +29,67 @@ REQUEST_FIELDS = (
     "service_request_id status status_notes service_name service_code description agency_responsible service_notice "
     "requested_datetime updated_datetime expected_datetime address address_id zipcode lat long media_url"
 ).split()
+_SEP = r"[ \-.\u2010-\u2015\u2212]?"  # one optional separator between digits (after NFKC)
 _PERSONAL = [
-    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "***@***"),  # e-mail
-    (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), "******************"),  # resident identity card
-    (re.compile(r"(?<!\d)(\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"), "***********"),  # mobile
+    # e-mail (after NFKC a full-width "＠" is "@")
+    (re.compile(r"[A-Za-z0-9._%+-]+ ?@ ?[A-Za-z0-9-]+(?: ?\. ?[A-Za-z0-9-]+)+", re.ASCII), "***@***"),
+    # resident identity card (region, birth date, sequence, check), also written in groups 6-8-4
+    (
+        re.compile(
+            rf"(?<![0-9])[1-9][0-9]{{5}}{_SEP}(?:19|20)[0-9]{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+            rf"{_SEP}[0-9]{{3}}[0-9Xx](?![0-9A-Za-z])",
+            re.ASCII,
+        ),
+        "******************",
+    ),
+    # mobile, with or without +86 / 0086, in any grouping: 138 1234 5678, 138.1234.5678, 138-1234-5678
+    (
+        re.compile(rf"(?<![0-9])(?:(?:\+|00)?86{_SEP})?1{_SEP}[3-9](?:{_SEP}[0-9]){{9}}(?![0-9])", re.ASCII),
+        "***********",
+    ),
+    # landline with area code: 0573-88881234, (0573) 8888 1234, 010 8888 1234, +86 573 88881234;
+    # an extension (转 123, ext. 123, -123) goes with it
+    (
+        re.compile(
+            rf"(?<![0-9])(?:(?:\+|00)86{_SEP}[1-9][0-9]{{1,2}}|\(0[1-9][0-9]{{1,2}}\)|0[1-9][0-9]{{1,2}}){_SEP} ?"
+            rf"[2-9][0-9]{{2,3}}{_SEP}[0-9]{{4}}(?:{_SEP} ?(?:转|ext\.?|x|#|-) ?[0-9]{{1,6}})?(?![0-9])",
+            re.ASCII | re.IGNORECASE,
+        ),
+        "************",
+    ),
 ]
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """`text` in NFKC (full-width digits and signs become ASCII), character by character,
+    with the index in `text` of every character of the result."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            out.append(ch)
+            origin.append(i)
+            continue
+        norm = unicodedata.normalize("NFKC", ch)
+        out.append(norm)
+        origin.extend([i] * len(norm))
+    return "".join(out), origin
+
+
+def mask_personal(text: str) -> str:
+    """`text` with e-mail addresses, mobile and landline numbers and identity numbers masked,
+    also when written with full-width characters (１３８…, ＠) or in groups (138.1234.5678).
+    Matching runs on the NFKC form; the rest of the text is returned unchanged."""
+    norm, origin = _normalised(text)
+    spans: list[tuple[int, int, str]] = []
+    for pattern, mask in _PERSONAL:
+        for m in pattern.finditer(norm):
+            start, end = origin[m.start()], origin[m.end() - 1] + 1
+            if not any(start < e and s < end for s, e, _m in spans):
+                spans.append((start, end, mask))
+    for start, end, mask in sorted(spans, reverse=True):
+        text = text[:start] + mask + text[end:]
+    return text
 
 
 def w3c(dt: datetime | None) -> str | None:
@@ -45,9 +102,7 @@ def public_text(text: str) -> str:
     identity numbers masked."""
     if "<" in text:
         text = strip_tags(text)
-    for pattern, mask in _PERSONAL:
-        text = pattern.sub(mask, text)
-    return text
+    return mask_personal(text)
 
 
 #: Seconds the services stay cached in a process (changes made in this process clear the
@@ -80,6 +135,25 @@ def service_configs() -> dict[int, Any]:
 
 def clear_service_cache() -> None:
     _service_cache["categories"] = None
+
+
+def published_sources() -> list[str]:
+    """Case sources published through Open311 and the portal (`OPEN311_PUBLIC_SOURCES`;
+    "*" publishes every source)."""
+    from .conf import conf
+
+    return list(conf("OPEN311_PUBLIC_SOURCES"))
+
+
+def published_cases():
+    """The cases the public may see: in a public service and from a published source (by
+    default what the public reported itself: portal and Open311 partners, not collector
+    patrols, hotline calls, leader assignments, video or sensor alarms)."""
+    qs = Case.objects.filter(category_id__in=list(public_categories()))
+    sources = published_sources()
+    if "*" not in sources:
+        qs = qs.filter(source__in=sources)
+    return qs
 
 
 def category_name(cat: Category) -> str:
@@ -256,7 +330,7 @@ def request_records(
             "requested_datetime": created.astimezone(tz).isoformat(timespec="seconds"),
             "updated_datetime": last.astimezone(tz).isoformat(timespec="seconds"),
             "expected_datetime": w3c(deadline) if state == State.HANDLING else None,
-            "address": address or None,
+            "address": mask_personal(address) if address else None,
             "address_id": address_id or None,
             "zipcode": None,
             "lat": lat,

@@ -22,11 +22,13 @@ WINDOW_SECONDS = 60
 _CLEANUP_CHANCE = 0.002
 
 
-def hit(limits: Mapping[str, int], now: float | None = None) -> None:
-    """Count one request against each key (key -> allowed requests per minute); raise a 429
-    Open311Error with Retry-After when any key is over its limit."""
+def hit(limits: Mapping[str, int], now: float | None = None, cost: int = 1) -> None:
+    """Count one request (or `cost` units, e.g. ids looked up) against each key (key ->
+    allowed units per minute); raise a 429 Open311Error with Retry-After when any key is over
+    its limit."""
     if not limits:
         return
+    cost = max(1, int(cost))
     now = time.time() if now is None else now
     slot = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
     table = RateCounter._meta.db_table
@@ -41,8 +43,9 @@ def hit(limits: Mapping[str, int], now: float | None = None) -> None:
     )
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {table} (key, slot, count) SELECT v.column1, v.column2, 1 FROM {local}(VALUES {rows}) AS v "
-            f"WHERE true ON CONFLICT (key, slot) DO UPDATE SET count = {table}.count + 1 RETURNING key, count",
+            f"INSERT INTO {table} (key, slot, count) "
+            f"SELECT v.column1, v.column2, {cost} FROM {local}(VALUES {rows}) AS v "
+            f"WHERE true ON CONFLICT (key, slot) DO UPDATE SET count = {table}.count + {cost} RETURNING key, count",
             params,
         )
         counts = dict(cur.fetchall())

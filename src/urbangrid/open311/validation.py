@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,27 +19,14 @@ from urbangrid.catalog.models import Category
 from . import public
 from .conf import conf
 from .errors import Open311Error
-from .media import reencode
+from .media import reencode_all
 from .models import Datatype, Service, ServiceAttribute
+from .parsing import MAX_ID, is_decimal, parse_decimal, parse_int, parse_w3c
 
 MAX_DESCRIPTION = 4000
 MAX_TEXT_ATTRIBUTE = 4000
-_W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def parse_w3c(value: str) -> datetime | None:
-    """A W3C date-time with seconds and zone; a "+" decoded to a space in a query string is
-    repaired. None when malformed."""
-    text = re.sub(r"^(\S{19}(?:\.\d{1,6})?) (\d{2}:\d{2})$", r"\1+\2", value.strip())
-    if not _W3C.match(text):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -95,17 +80,18 @@ def _location(data, errors: list[str]) -> tuple[float, float, str, str] | None:
         if not (lat_s and long_s):
             errors.append(_("lat and long must be sent together."))
             return None
-        try:
-            lat, lon = float(lat_s), float(long_s)
-        except ValueError:
+        lat_f, lon_f = parse_decimal(lat_s), parse_decimal(long_s)
+        if lat_f is None or lon_f is None:
             errors.append(_("lat and long must be decimal degrees (WGS-84)."))
             return None
+        lat, lon = lat_f, lon_f
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             errors.append(_("lat must lie between -90 and 90 and long between -180 and 180."))
             return None
         point = (lon, lat)
     if address_id:
-        place = Place.objects.filter(pk=int(address_id)).first() if address_id.isdigit() else None
+        place_id = parse_int(address_id, 1, MAX_ID)
+        place = Place.objects.filter(pk=place_id).first() if place_id is not None else None
         if place is None:
             errors.append(_("Unknown address_id “%(a)s”.") % {"a": address_id})
             return None
@@ -166,13 +152,8 @@ def check_attribute(attr: ServiceAttribute, values: list[str]) -> tuple[Any, str
         return None, _("attribute[%(c)s] must be one line of at most 300 characters.") % {"c": attr.code}
     if dt == Datatype.TEXT and len(value) > MAX_TEXT_ATTRIBUTE:
         return None, _("attribute[%(c)s] is longer than %(n)d characters.") % {"c": attr.code, "n": MAX_TEXT_ATTRIBUTE}
-    if dt == Datatype.NUMBER:
-        try:
-            if not _NUMBER.match(value):
-                raise InvalidOperation
-            Decimal(value)
-        except InvalidOperation:
-            return None, _("attribute[%(c)s] must be a decimal number such as 12.5.") % {"c": attr.code}
+    if dt == Datatype.NUMBER and not is_decimal(value):
+        return None, _("attribute[%(c)s] must be a decimal number such as 12.5.") % {"c": attr.code}
     if dt == Datatype.DATETIME and parse_w3c(value) is None:
         return None, _("attribute[%(c)s] must be a date and time such as 2026-05-17T09:30:00+08:00.") % {"c": attr.code}
     return value, None
@@ -233,7 +214,7 @@ def parse_submission(data, files, services: dict[int, Category]) -> Submission:
     attributes = _attributes(service, data, errors)
     if errors:
         raise Open311Error(400, *errors)
-    photos = [reencode(f.read(), f.name or "") for f in media_files(files)]
+    photos = reencode_all(media_files(files))
     lon, lat, address, address_id = location  # type: ignore[misc]
     return Submission(
         category=cat,

@@ -17,11 +17,12 @@ from urbangrid.cases.models import Attachment, Case, State
 from urbangrid.catalog.models import CategorySynonym
 
 from . import actions, public, ratelimit
-from .conf import conf, jurisdiction_ids
+from .conf import body_limit, conf, jurisdiction_ids
 from .errors import Open311Error
 from .models import LIST_TYPES, Changeset, RequestStatus, ServiceRequest, ServiceType
+from .parsing import in_range, parse_int, parse_w3c
 from .render import FORMATS, error_response, respond
-from .validation import find_service, parse_submission, parse_w3c
+from .validation import find_service, parse_submission
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
@@ -32,7 +33,15 @@ _EPOCH = datetime(2026, 1, 1, tzinfo=timezone.get_fixed_timezone(480))
 def client_address(request: HttpRequest) -> str:
     header = conf("CLIENT_ADDRESS_HEADER")
     value = request.META.get(header, "") if header else ""
-    return (value.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "") or "unknown")[:60]
+    address = value.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "") or "unknown"
+    # it becomes part of a rate-counter key: printable ASCII only (no NUL for PostgreSQL)
+    return "".join(c for c in address if c.isascii() and c.isprintable())[:60] or "unknown"
+
+
+def throttle_lookups(request: HttpRequest, count: int = 1) -> None:
+    """Count `count` lookups by id from the client's address (Open311 GETs by id, tokens,
+    portal tracking); 429 Open311Error over `OPEN311_LOOKUP_RATE_LIMIT` per minute."""
+    ratelimit.hit({f"l:{client_address(request)}": conf("OPEN311_LOOKUP_RATE_LIMIT")}, cost=count)
 
 
 def check_jurisdiction(value: str | None) -> None:
@@ -176,10 +185,16 @@ def _post_record(req: ServiceRequest) -> dict[str, Any]:
     return record
 
 
-def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
-    limit = conf("OPEN311_MAX_MEDIA_BYTES") * conf("OPEN311_MAX_MEDIA_FILES") + 2**20
-    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+def check_body_size(request: HttpRequest) -> None:
+    """413 when the declared body is larger than Open311 accepts (before it is read)."""
+    limit = body_limit()
+    length = (request.META.get("CONTENT_LENGTH") or "").strip()
+    if length and (parse_int(length) or limit + 1) > limit:
         raise Open311Error(413, _("The request is larger than %(mb)d MB.") % {"mb": limit // 2**20})
+
+
+def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
+    check_body_size(request)
     check_jurisdiction(request.POST.get("jurisdiction_id"))
     key = (request.POST.get("api_key") or request.GET.get("api_key") or "").strip()
     app = actions.application_for(key) if key else None
@@ -191,10 +206,15 @@ def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
     idempotency_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idempotency_key) > 128:
         raise Open311Error(400, _("The Idempotency-Key header is longer than 128 characters."))
-    req = actions.replay(app, idempotency_key)
+    if not (idempotency_key.isascii() and idempotency_key.isprintable()):
+        raise Open311Error(400, _("The Idempotency-Key header may only contain printable ASCII characters."))
+    fingerprint = actions.fingerprint(request.POST, request.FILES) if idempotency_key else ""
+    req = actions.replay(app, idempotency_key, fingerprint)
     if req is None:
         sub = parse_submission(request.POST, request.FILES, public.public_categories())
-        req = actions.submit(sub, actor=app.user, application=app, idempotency_key=idempotency_key)
+        req = actions.submit(
+            sub, actor=app.user, application=app, idempotency_key=idempotency_key, fingerprint=fingerprint
+        )
     return respond(fmt, "service_requests", [_post_record(req)])
 
 
@@ -206,9 +226,11 @@ def _date(request: HttpRequest, name: str) -> datetime | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
-    value = parse_w3c(raw)
+    value = parse_w3c(raw, bounded=False)
     if value is None:
         raise Open311Error(400, _("%(p)s must be a W3C date and time such as 2026-05-17T09:30:00+08:00.") % {"p": name})
+    if not in_range(value):
+        raise Open311Error(400, _("%(p)s must lie between the years 1900 and 2999.") % {"p": name})
     return value
 
 
@@ -216,21 +238,27 @@ def _int(request: HttpRequest, name: str, default: int, low: int, high: int) -> 
     raw = request.GET.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = parse_int(raw, low, high)
+    if value is None:
         raise Open311Error(
             400, _("%(p)s must be a whole number from %(a)d to %(b)d.") % {"p": name, "a": low, "b": high}
         )
-    return int(raw)
+    return value
 
 
 def _search(request: HttpRequest, fmt: str) -> HttpResponse:
     cats = public.public_categories()
-    qs = Case.objects.filter(category_id__in=list(cats))
-    ids = _split(request.GET.get("service_request_id"))
+    qs = public.published_cases()
+    ids = list(dict.fromkeys(_split(request.GET.get("service_request_id"))))
     page = _int(request, "page", 1, 1, 10_000)
     page_size = _int(request, "page_size", MAX_RESULTS, 1, MAX_RESULTS)
     if ids:
-        qs = qs.filter(number__in=ids[:MAX_RESULTS])
+        if len(ids) > conf("OPEN311_MAX_IDS"):
+            raise Open311Error(
+                400, _("Ask for at most %(n)d service_request_id values at a time.") % {"n": conf("OPEN311_MAX_IDS")}
+            )
+        throttle_lookups(request, len(ids))
+        qs = qs.filter(number__in=ids)
     else:
         errors = []
         try:
@@ -269,11 +297,7 @@ def _search(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _public_case(number: str) -> Case:
-    case = (
-        Case.objects.filter(number=number, category_id__in=list(public.public_categories()))
-        .select_related("department")
-        .first()
-    )
+    case = public.published_cases().filter(number=number).select_related("department").first()
     if case is None:
         raise Open311Error(404, _("Unknown service_request_id “%(id)s”.") % {"id": number})
     return case
@@ -281,6 +305,7 @@ def _public_case(number: str) -> Case:
 
 @endpoint("GET")
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
+    throttle_lookups(request)
     case = _public_case(request_id)
     extensions = request.GET.get("extensions", "").lower() == "true"
     qs = Case.objects.filter(pk=case.pk)
@@ -292,6 +317,7 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
 
 @endpoint("GET")
 def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
+    throttle_lookups(request)
     req = ServiceRequest.objects.select_related("case").filter(token=token).first()
     if req is None:
         raise Open311Error(404, _("Unknown token “%(t)s”.") % {"t": token})
@@ -311,6 +337,8 @@ def media(request: HttpRequest, token: str) -> FileResponse:
     return response
 
 
-@endpoint("GET", "POST")
-def unknown(request: HttpRequest, fmt: str, rest: str = "") -> HttpResponse:
-    raise Open311Error(404, _("There is no GeoReport v2 resource here."))
+@csrf_exempt
+def unknown(request: HttpRequest, rest: str = "", fmt: str | None = None) -> HttpResponse:
+    """Any other path under /open311/: 404 in the GeoReport format of its suffix (XML when
+    the suffix is missing or unknown)."""
+    return error_response((fmt or "xml").lower(), [(404, _("There is no GeoReport v2 resource here."))], 404)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from urbangrid.cases.actions import rate_case
 from urbangrid.cases.models import Case
 from urbangrid.open311 import public
-from urbangrid.open311.actions import portal_user, submit
+from urbangrid.open311.actions import fingerprint, portal_user, submit
 from urbangrid.open311.errors import Open311Error
 from urbangrid.open311.models import ServiceRequest, hash_key
 from urbangrid.open311.validation import parse_submission
@@ -40,7 +40,13 @@ def report(cleaned: dict[str, Any], photo) -> tuple[ServiceRequest, str]:
     )
     files = MultiValueDict({"media": [photo]} if photo else {})
     sub = parse_submission(data, files, public.public_categories())
-    req = submit(sub, actor=portal_user(), application=None, idempotency_key=cleaned["form_token"])
+    req = submit(
+        sub,
+        actor=portal_user(),
+        application=None,
+        idempotency_key=cleaned["form_token"],
+        fingerprint=fingerprint(data, files),
+    )
     code = ""
     if not req.rating_code_hash:
         code = get_random_string(8, allowed_chars=_CODE_CHARS)
@@ -54,12 +60,15 @@ def tracking_number(req: ServiceRequest) -> str:
 
 
 def find_case(number: str) -> Case | None:
-    """A public case by its number (or by the token of a queued request)."""
+    """A published case (open311.public.published_cases) by its number, or by the token of
+    a queued request."""
     number = number.strip()
-    cats = list(public.public_categories())
-    case = Case.objects.filter(number=number, category_id__in=cats).select_related("department").first()
-    if case is None and number:
-        req = ServiceRequest.objects.filter(token=number, case__category_id__in=cats).select_related("case").first()
+    if not number:
+        return None
+    published = public.published_cases()
+    case = published.filter(number=number).select_related("department").first()
+    if case is None:
+        req = ServiceRequest.objects.filter(token=number, case__in=published).select_related("case").first()
         case = req.case if req else None
     return case
 

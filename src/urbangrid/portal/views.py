@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from urbangrid.open311 import public, ratelimit
 from urbangrid.open311.conf import conf
 from urbangrid.open311.errors import Open311Error
-from urbangrid.open311.views import client_address, media_base
+from urbangrid.open311.views import client_address, media_base, throttle_lookups
 from urbangrid.workflow.errors import WorkflowError
 
 from . import actions
@@ -65,9 +65,21 @@ def receipt(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/receipt.html", data)
 
 
+def _throttled(request: HttpRequest, exc: Open311Error, context: dict[str, Any]) -> HttpResponse:
+    response = render(request, "portal/home.html", {**context, "track_error": exc.messages[0]}, status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
 @require_GET
 def track(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("number", "").strip()
+    if number:
+        try:
+            throttle_lookups(request)
+        except Open311Error as exc:
+            return _throttled(request, exc, {"number": number})
     case = actions.find_case(number) if number else None
     if case is None:
         context = {"track_error": _("No report has this tracking number.") if number else "", "number": number}
@@ -84,6 +96,10 @@ def _case_or_404(number: str):
 
 @require_GET
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        throttle_lookups(request)
+    except Open311Error as exc:
+        return _throttled(request, exc, {"number": number})
     return _render_case(request, _case_or_404(number), RatingForm())
 
 
