@@ -180,9 +180,26 @@ def test_upload_rejects_non_images(api, world):
     assert res.status_code == 400 and "file" in res.json()["error"]["fields"]
 
 
-def test_openapi_is_published(client):
+def test_openapi_has_one_path_and_one_schema_per_operation(client):
+    from urbangrid.cases.loop import URBAN_LOOP
+
     spec = client.get("/api/v1/openapi.json").json()
-    assert "/api/v1/cases/{case_id}/{operation}" in spec["paths"]
+    assert "/api/v1/cases/{case_id}/{operation}" not in spec["paths"]
+    schemas = spec["components"]["schemas"]
+    for t in URBAN_LOOP.operations():
+        post = spec["paths"][f"/api/v1/cases/{{case_id}}/{t.name}"]["post"]
+        assert post["operationId"] == f"case_{t.name}"
+        assert set(post["responses"]) >= {"200", "400", "403", "404", "409", "422"}
+        ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        body = schemas[ref]
+        assert set(body["properties"]) == {"version", *(i.name for i in t.inputs)}, t.name
+        assert set(body.get("required", [])) == {"version", *(i.name for i in t.inputs if i.required)}, t.name
+        assert body["additionalProperties"] is False
+    assert "auto_dispatch" not in {p.rsplit("/", 1)[-1] for p in spec["paths"]}  # system steps are not offered
+    dispatch = schemas["UrbanCaseDispatchIn"]["properties"]
+    assert "department" in dispatch and "instructions" in dispatch and "amount" not in dispatch
+    errors = spec["components"]["schemas"]["ErrorOut"]
+    assert errors["properties"]["error"]["$ref"].endswith("ErrorDetail")
 
 
 def test_messages_are_chinese_by_default_and_english_on_request(api, world, settings):

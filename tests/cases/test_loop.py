@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from urbangrid.cases import actions
 from urbangrid.cases.models import Case, Light, Notification, State
+from urbangrid.workflow import kit
 from urbangrid.workflow.engine import history_for
 from urbangrid.workflow.errors import Conflict, Invalid, NotAllowed, WrongState
 from urbangrid.workflow.models import History
@@ -50,7 +51,7 @@ def test_report_resolves_grid_number_and_suggestion(world):
     assert case.community == world.community and case.street == world.street
     assert case.number.startswith("330483" + timezone.localtime(case.created_at).strftime("%Y%m%d"))
     assert case.suggested_department == world.sanitation
-    assert case.attachments.get().kind == "before"
+    assert kit.attachments_of(case).get().kind == "before"
     first = history_for(case).get()
     assert (first.seq, first.action, first.to_state, first.actor) == (1, "report", State.REPORTED, world.collector)
     assert case.deadline is not None and case.stage == "accept"
@@ -159,13 +160,15 @@ def test_verification_not_found_then_rejected(world):
     with pytest.raises(Invalid):
         op(case, "reject", world.operator)
     op(case, "reject", world.operator, reason="现场核实不存在")
-    assert case.state == State.REJECTED and case.deadline is None
+    assert case.state == State.NOT_ACCEPTED and case.deadline is None  # 不予受理, not 不予立案
 
 
 def test_self_fix_only_for_whitelisted_categories_inside_own_grids(world):
     flyer = report(world, category=world.flyer)
     op(flyer, "self_fix", world.collector, photos=[world.photo(world.collector)])
-    assert flyer.state == State.CLOSED and flyer.self_handled
+    assert flyer.state == State.SELF_HANDLED and flyer.self_handled and flyer.closed_at is None
+    op(flyer, "confirm_self_fix", world.operator)
+    assert flyer.state == State.CLOSED and flyer.closed_at is not None and flyer.registered_at is None
     garbage = report(world)
     with pytest.raises(Invalid, match="cannot be fixed on the spot"):
         op(garbage, "self_fix", world.collector, photos=[world.photo(world.collector)])
@@ -183,16 +186,18 @@ def test_not_register_and_send_back_need_reasons(world):
     assert case.state == State.REPORTED
     op(case, "accept", world.operator)
     op(case, "not_register", world.shift, reason="不符合立案条件")
-    assert case.state == State.REJECTED
+    assert case.state == State.REJECTED  # 不予立案
 
 
-def test_register_sets_urgency_and_dispatch_timer(world):
+def test_register_sets_urgency_and_the_combined_register_dispatch_limit(world):
     case = report(world, category=world.cover)
     op(case, "accept", world.operator)
+    accepted_at = case.stage_started_at
     with pytest.raises(Invalid):
         op(case, "register", world.shift, urgency="sometime")
     op(case, "register", world.shift, urgency="urgent")
-    assert case.urgency == "urgent" and case.stage == "dispatch"
+    # one limit for 立案 + 派遣, running from acceptance (not a second limit added after registering)
+    assert case.urgency == "urgent" and case.stage == "register" and case.stage_started_at == accepted_at
     assert str(case.stage_limit_amount) == "0.17" and case.stage_limit_unit == "working_hours"
     op(case, "dispatch", world.dispatcher, department=world.municipal.pk)
     assert case.stage_limit_unit == "hours"
@@ -275,28 +280,27 @@ def test_department_deactivated_elsewhere_is_refused_despite_the_cache(world):
     assert (case.state, case.version, case.department_id, History.objects.count()) == before
 
 
-def test_an_effect_that_writes_must_say_so(world, on_postgres, monkeypatch):
-    """A transition is one statement outside a transaction on PostgreSQL only when its guards and
-    effects merely read; an effect that writes without being marked is stopped before it can."""
+def test_an_effect_that_fails_leaves_nothing_behind(world, monkeypatch):
+    """Effects run in the step's transaction: what they wrote is undone when the step fails."""
     import dataclasses
 
-    from django.db import transaction
+    def writes_then_fails(ctx):
+        Notification.objects.create(user=ctx.actor, subject=ctx.obj, kind="x", message="x")
+        raise Invalid("refused after writing")
 
-    from urbangrid.workflow import engine
-
-    def sneaky(ctx):
-        Notification.objects.create(user=ctx.actor, case=ctx.obj, kind="x", message="x")
-
-    wf = Case.get_workflow()
-    monkeypatch.setitem(wf.by_name, "accept", dataclasses.replace(wf.get("accept"), effects=(sneaky,)))
+    wf = world_case_workflow()
+    monkeypatch.setitem(wf.by_name, "accept", dataclasses.replace(wf.get("accept"), effects=(writes_then_fails,)))
     case = report(world)
-    if on_postgres:
-        with pytest.raises(RuntimeError, match=r"mark it with @engine\.writes"), transaction.atomic():
-            op(case, "accept", world.operator)
-        assert (case.state, Notification.objects.count()) == (State.REPORTED, 0)
-    monkeypatch.setitem(wf.by_name, "accept", dataclasses.replace(wf.get("accept"), effects=(engine.writes(sneaky),)))
-    op(case, "accept", world.operator)
-    assert (case.state, Notification.objects.filter(kind="x").count()) == (State.ACCEPTED, 1)
+    with pytest.raises(Invalid, match="refused after writing"):
+        op(case, "accept", world.operator)
+    case.refresh_from_db()
+    assert (case.state, case.version, Notification.objects.filter(kind="x").count()) == (State.REPORTED, 1, 0)
+
+
+def world_case_workflow():
+    from urbangrid.cases.loop import URBAN_LOOP
+
+    return URBAN_LOOP
 
 
 def test_other_department_cannot_handle(world):
@@ -368,11 +372,12 @@ def test_urge_and_supervise_notify_the_department(world):
     case = to_handling(world, report(world))
     op(case, "urge", world.leader, reason="尽快处理")
     op(case, "urge", world.dispatcher, reason="再次催办")
-    op(case, "supervise", world.leader, reason="领导督办")
+    op(case, "supervise", world.leader, reason="领导督办", within="2", unit="working_days")
     assert case.urged_count == 2 and case.supervised and case.state == State.HANDLING
     with pytest.raises(NotAllowed):
-        op(case, "supervise", world.dispatcher, reason="x")
-    assert Notification.objects.filter(user=world.handler, case=case, kind="urged").count() == 2
+        op(case, "supervise", world.dispatcher, reason="x", within="1")
+    notes = Notification.objects.filter(user=world.handler, object_id=case.pk)
+    assert notes.filter(kind="urged").count() == 2 and notes.filter(kind="supervised").count() == 1
 
 
 def test_void_needs_request_and_shift_leader_approval(world):

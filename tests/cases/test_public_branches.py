@@ -178,7 +178,7 @@ def test_return_visit_needs_contact_data_and_an_operator(world, citizen):
 
 
 def test_disputes_are_limited(world, citizen):
-    from urbangrid.cases.loop import MAX_DISPUTES
+    from urbangrid.cases.rules import MAX_DISPUTES
 
     case = closed_case(world, citizen)
     for _ in range(MAX_DISPUTES):

@@ -24,7 +24,7 @@ from urbangrid.core.models import User
 from urbangrid.core.roles import RoleCode
 from urbangrid.workflow import engine, kit
 from urbangrid.workflow.definition import Transition
-from urbangrid.workflow.errors import Invalid
+from urbangrid.workflow.errors import Invalid, NotAllowed
 from urbangrid.workflow.holders import notify
 from urbangrid.workflow.models import Attachment, History
 
@@ -200,6 +200,26 @@ def locate(lon: Any, lat: Any, crs: str = "WGS84"):
             _("The position %(lon).6f, %(lat).6f is outside the jurisdiction.") % {"lon": lon_w, "lat": lat_w},
             fields={"lon": _("Outside the jurisdiction.")},
         ) from None
+
+
+#: roles that take reports on someone else's behalf and so choose the source (hotline, media, …)
+CENTER_ROLES = (RoleCode.OPERATOR, RoleCode.SHIFT_LEADER, RoleCode.DISPATCHER, RoleCode.LEADER, RoleCode.ADMINISTRATOR)
+
+
+def reporting_source(actor: User, requested: str | None) -> str:
+    """The source of a report follows from who reports: a citizen account reports as a citizen,
+    a collector as a collector; only center staff choose another source (default: hotline)."""
+    if requested and requested not in Source.values:
+        raise Invalid(_("Unknown source “%(s)s”.") % {"s": requested}, fields={"source": _("Unknown source.")})
+    if actor.is_superuser or actor.has_role(*CENTER_ROLES):
+        return requested or Source.HOTLINE
+    own = Source.COLLECTOR if actor.has_role(RoleCode.COLLECTOR) else Source.CITIZEN
+    if requested and requested != own:
+        raise NotAllowed(
+            _("You report as “%(own)s”; only center staff may record another source.") % {"own": Source(own).label},
+            fields={"source": _("Not allowed for your role.")},
+        )
+    return own
 
 
 def create_case(

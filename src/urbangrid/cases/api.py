@@ -6,24 +6,26 @@ from datetime import datetime
 
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from urbangrid.api.errors import ApiError
+from urbangrid.api.errors import ERRORS, ApiError, ErrorOut, raise_workflow_error
+from urbangrid.workflow import kit
 from urbangrid.workflow.engine import history_for
 from urbangrid.workflow.errors import WorkflowError
+from urbangrid.workflow.models import Attachment
+from urbangrid.workflow.schema import request_schema
 
 from . import actions
-from .models import Attachment, Case
+from .models import Case
 from .queries import may_see_reporter, todo_q, visible_cases
-from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CaseListOut, CaseOut, OperationIn
+from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CaseListOut, CaseOut
 
 router = Router(tags=["cases"])
 
 
-def _raise(exc: WorkflowError) -> None:
-    raise ApiError(exc.status, exc.code, exc.message, exc.fields) from exc
+_raise = raise_workflow_error
 
 
 def _ref(obj) -> dict | None:
@@ -88,7 +90,7 @@ class CaseFilters(Schema):
     cursor: str | None = None
 
 
-@router.get("", response=CaseListOut, summary="List cases (filtered, paginated by cursor)")
+@router.get("", response={200: CaseListOut, **ERRORS}, summary="List cases (filtered, paginated by cursor)")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
     qs = visible_cases(request.user)
     f = filters
@@ -115,7 +117,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
     if f.created_to:
         qs = qs.filter(created_at__lt=f.created_to)
     if f.cursor:
-        if not f.cursor.isdigit():
+        if not (f.cursor.isascii() and f.cursor.isdigit() and len(f.cursor) < 19):
             raise ApiError(
                 400, "invalid", "The cursor is not valid.", {"cursor": "Use next_cursor from the last page."}
             )
@@ -130,12 +132,12 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
     }
 
 
-@router.post("", response={201: CaseOut}, summary="Report a problem (create a case)")
+@router.post("", response={201: CaseOut, **ERRORS}, summary="Report a problem (create a case)")
 def create_case(request: HttpRequest, payload: CaseIn):
     try:
         case = actions.create_case(
             request.user,
-            source=payload.source,
+            source=actions.reporting_source(request.user, payload.source),
             category=payload.category,
             description=payload.description,
             lon=payload.lon,
@@ -153,7 +155,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
     return Status(201, serialize(Case.objects.select_related().get(pk=case.pk), request.user))
 
 
-@router.post("/attachments", response={201: AttachmentOut}, summary="Upload a photo for a later operation")
+@router.post("/attachments", response={201: AttachmentOut, **ERRORS}, summary="Upload a photo for a later operation")
 def upload(request: HttpRequest, file: File[UploadedFile]):
     if file.size and file.size > actions.MAX_ATTACHMENT_BYTES:
         raise ApiError(400, "invalid", "The file is larger than 10 MB.", {"file": "Too large."})
@@ -164,18 +166,15 @@ def upload(request: HttpRequest, file: File[UploadedFile]):
     return Status(201, {"id": att.token, "type": att.mime_type, "size": att.size})
 
 
-@router.get("/attachments/{token}", summary="Download a photo (only within the caller's scope)")
+@router.get("/attachments/{token}", response={200: None, **ERRORS}, summary="Download a photo (only within the caller's scope)")
 def download(request: HttpRequest, token: str):
     att = Attachment.objects.filter(token=token).first()
-    if att is None or not (
-        att.uploaded_by_id == request.user.pk
-        or (att.case_id and visible_cases(request.user).filter(pk=att.case_id).exists())
-    ):
+    if att is None or not kit.may_read(att, request.user):
         raise Http404("No such attachment, or it is outside your scope.")
     return FileResponse(att.file.open("rb"), content_type=att.mime_type)
 
 
-@router.get("/{int:case_id}", response=CaseDetailOut, summary="A case with its full history")
+@router.get("/{int:case_id}", response={200: CaseDetailOut, **ERRORS}, summary="A case with its full history")
 def get_case(request: HttpRequest, case_id: int):
     case = _get_case(request, case_id)
     data = serialize(case, request.user)
@@ -191,6 +190,16 @@ def get_case(request: HttpRequest, case_id: int):
         for h in history_for(case)
     ]
     data["operations"] = [t.name for t in actions.available_operations(case, request.user)]
+    data["links"] = [
+        {"kind": link.kind, "direction": direction, "type": other_type, "id": str(other_id)}
+        for direction, rows in (("to", kit.links(case, direction="out")), ("from", kit.links(case, direction="in")))
+        for link in rows.select_related("source_type", "target_type")
+        for other_type, other_id in [
+            (f"{link.target_type.app_label}.{link.target_type.model}", link.target_id)
+            if direction == "to"
+            else (f"{link.source_type.app_label}.{link.source_type.model}", link.source_id)
+        ]
+    ]
     data["attachments"] = [
         {
             "id": a.token,
@@ -199,20 +208,61 @@ def get_case(request: HttpRequest, case_id: int):
             "url": reverse("api-v1:download", kwargs={"token": a.token}),
             "seq": a.history_seq,
         }
-        for a in case.attachments.all()
+        for a in kit.attachments_of(case)
     ]
     return data
 
 
-@router.post("/{int:case_id}/{operation}", response=CaseOut, summary="Perform an operation on a case")
-def operate(request: HttpRequest, case_id: int, operation: str, payload: OperationIn):
+def _operate(request: HttpRequest, case_id: int, operation: str, payload: Schema):
     case = _get_case(request, case_id)
     data = payload.dict(exclude_none=True)
     version = data.pop("version")
-    if not data.get("photos"):
-        data.pop("photos", None)
     try:
         actions.perform(case, operation, request.user, version=version, data=data)
     except WorkflowError as exc:
         _raise(exc)
     return serialize(_get_case(request, case_id), request.user)
+
+
+def _add_operation(wf, t) -> None:
+    """`POST /cases/{id}/<operation>` with the operation's own request schema."""
+    body = request_schema(wf, t)
+
+    def operate(request: HttpRequest, case_id: int, payload):
+        return _operate(request, case_id, t.name, payload)
+
+    # real annotations (this module uses postponed ones): ninja reads them for the schema
+    operate.__annotations__ = {"request": HttpRequest, "case_id": int, "payload": body}
+    operate.__name__ = f"case_{t.name}"
+    with translation.override("en"):
+        roles = ", ".join(t.roles)
+        summary = str(t.label).capitalize()
+        description = (
+            f"{summary} ({t.name}). From: {', '.join(t.sources)}; to: {t.target or 'the same state'}. "
+            f"Roles: {roles}. {t.help or ''}".strip()
+        )
+    router.post(
+        f"/{{int:case_id}}/{t.name}",
+        response={200: CaseOut, **ERRORS},
+        summary=summary,
+        description=description,
+        operation_id=f"case_{t.name}",
+        url_name=f"case-{t.name.replace('_', '-')}",
+    )(operate)
+
+
+def _register_operations() -> None:
+    from urbangrid.cases.loop import URBAN_LOOP
+
+    for t in URBAN_LOOP.operations():
+        _add_operation(URBAN_LOOP, t)
+
+    @router.post(
+        "/{int:case_id}/{operation}", response={404: ErrorOut}, include_in_schema=False, url_name="case-unknown-op"
+    )
+    def unknown_operation(request: HttpRequest, case_id: int, operation: str):
+        _get_case(request, case_id)
+        raise ApiError(404, "not_found", f"Unknown operation “{operation}”.", {"operation": "Unknown operation."})
+
+
+_register_operations()

@@ -46,6 +46,7 @@ DEPARTMENT = I(
     required=True,
     choices=r.department_choices,
     lookup=r.lookup_department,
+    not_found=_("Unknown department."),
     initial=lambda case: case.department_id or case.suggested_department_id,
     help=_("The responsible department (专业部门 / 处置单位)."),
 )
@@ -174,6 +175,7 @@ URBAN_LOOP = Workflow(
                     "ref",
                     required=True,
                     lookup=r.lookup_merge_target,
+                    not_found=_("Choose another open case in your area to merge into."),
                     max_length=24,
                 )
             ],
@@ -212,6 +214,7 @@ URBAN_LOOP = Workflow(
                     _("Category"),
                     "ref",
                     lookup=r.lookup_category,
+                    not_found=_("Unknown category."),
                     initial=lambda case: f"{case.category.kind}:{case.category.code}",
                     help=_("Confirm or correct the category: it fixes the time limits."),
                     max_length=40,
@@ -224,6 +227,7 @@ URBAN_LOOP = Workflow(
                     "ref",
                     choices=r.department_choices,
                     lookup=r.lookup_department,
+                    not_found=_("Unknown department."),
                     initial=lambda case: case.suggested_department_id,
                 ),
             ],

@@ -15,7 +15,11 @@ class ReporterIn(Schema):
 
 
 class CaseIn(Schema):
-    source: str = Field(..., description="collector, hotline, citizen, partner, leader, media, video, sensor, system")
+    source: str | None = Field(
+        None,
+        description="Follows from who reports: citizen accounts report as citizen, collectors as collector; "
+        "center staff choose hotline, leader, media, video, sensor, system or partner (default hotline).",
+    )
     category: str = Field(..., description='Category id, "event:0102", "component:0101" or an unambiguous code')
     description: str
     lon: float
@@ -27,20 +31,6 @@ class CaseIn(Schema):
     reporter: ReporterIn | None = None
     channel: dict[str, Any] = Field(default_factory=dict)
     photos: list[str] = Field(default_factory=list, description="Tokens of uploaded photos (POST /attachments)")
-
-
-class OperationIn(Schema):
-    version: int = Field(..., description="The case version you read (optimistic locking)")
-    reason: str | None = None
-    note: str | None = None
-    photos: list[str] = Field(default_factory=list)
-    department: str | None = None
-    urgency: str | None = None
-    amount: float | None = None
-    unit: str | None = None
-    result: str | None = None
-    exists: bool | None = None
-    target: str | None = None
 
 
 class Ref(Schema):
@@ -108,10 +98,18 @@ class CaseOut(Schema):
     reporter: ReporterIn | None = None
 
 
+class LinkOut(Schema):
+    kind: str
+    direction: str
+    type: str
+    id: str
+
+
 class CaseDetailOut(CaseOut):
     history: list[HistoryOut]
     operations: list[str]
     attachments: list[dict[str, Any]]
+    links: list[LinkOut]
 
 
 class CaseListOut(Schema):

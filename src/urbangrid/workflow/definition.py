@@ -81,6 +81,8 @@ class Input:
     min_value: Decimal | int | None = None
     max_value: Decimal | int | None = None
     max_length: int | None = 2000
+    #: REF inputs: the message when the lookup finds nothing
+    not_found: Any = None
 
     def choice_list(self, obj: Any = None) -> list[tuple[str, Any]]:
         if self.choices is None:
@@ -124,14 +126,14 @@ class Input:
             raise ValueError(_("At least %(n)s.") % {"n": self.min_value})
         if self.max_value is not None and value > self.max_value:
             raise ValueError(_("At most %(n)s.") % {"n": self.max_value})
-        if self.choices is not None:
+        if self.choices is not None and t is not InputType.REF:  # a REF's lookup decides (and says why)
             allowed = {str(v) for v, _label in self.choice_list(ctx.obj)}
             if str(value) not in allowed:
                 raise ValueError(_("Choose one of: %(v)s.") % {"v": ", ".join(sorted(allowed))})
         if self.lookup is not None:
             found = self.lookup(ctx, value)
             if found is None:
-                raise ValueError(_("Not found, or outside your area of responsibility."))
+                raise ValueError(str(self.not_found or _("Not found, or outside your area of responsibility.")))
             value = found
         for validator in self.validators:
             value = validator(ctx, value)
@@ -140,7 +142,7 @@ class Input:
 
 def _to_int(raw: Any) -> int:
     text = str(raw).strip()
-    if isinstance(raw, bool) or not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 18:
+    if isinstance(raw, bool) or not (text.isascii() and text.removeprefix("-").isdigit()) or len(text) > 18:
         raise ValueError(_("Enter a whole number."))
     return int(text)
 
@@ -468,6 +470,7 @@ def clean_inputs(ctx: Context) -> None:
         if missing and len(missing) == len(errors):
             message = _("Missing input for “%(op)s”: %(fields)s.") % {"op": t.label, "fields": ", ".join(missing)}
         else:
-            message = _("Check the input of “%(op)s”: %(fields)s.") % {"op": t.label, "fields": ", ".join(errors)}
+            detail = "; ".join(f"{n}: {str(m).rstrip('.')}" for n, m in errors.items())
+            message = _("Check the input of “%(op)s”: %(fields)s.") % {"op": t.label, "fields": detail}
         raise Invalid(message, fields=errors)
     ctx.data = cleaned

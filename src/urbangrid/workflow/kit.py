@@ -44,7 +44,7 @@ def claim(obj, actor, tokens: Iterable[Any], kind: str, seq: int) -> list[dict[s
     missing = set(tokens) - {a.token for a in found}
     if missing:
         raise Invalid(
-            _("Unknown or already used file: %(ids)s. Upload it first.") % {"ids": ", ".join(sorted(missing))},
+            _("Unknown or already used photo: %(ids)s. Upload the photo first.") % {"ids": ", ".join(sorted(missing))},
             fields={"photos": _("Unknown photo.")},
         )
     ct = ContentType.objects.get_for_model(type(obj))
