@@ -256,6 +256,7 @@ def test_committed_files_stay_and_rolled_back_files_go(settings, tmp_path):
     from urbangrid.cases.actions import upload_attachment
     from urbangrid.core import files
 
+    files.sweep_all()  # what earlier tests left behind
     settings.MEDIA_ROOT = tmp_path / "media"
     who = user("operator")
     with transaction.atomic():

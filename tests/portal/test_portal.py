@@ -167,3 +167,30 @@ def test_return_visit_api(client, world):
     bad = {"version": 1, "outcome": "meh"}
     r = client.post(f"/api/v1/return-visits/{case.pk}", json.dumps(bad), content_type="application/json")
     assert r.status_code == 400
+
+
+# --- hardening: lookups throttled, idempotent form bound to its content -------------------------
+
+
+def test_tracking_lookups_are_throttled_per_address(client, world, settings, one_rate_window):
+    settings.URBANGRID = {**settings.URBANGRID, "OPEN311_LOOKUP_RATE_LIMIT": 4}
+    number, _code = submit(client, world)
+    codes = [client.get("/portal/track/", {"number": str(int(number) + i)}).status_code for i in range(4)]
+    assert codes == [302, 404, 404, 404]
+    r = client.get("/portal/track/", {"number": number})
+    assert r.status_code == 429 and r["Retry-After"] and 'id="track-error"' in r.content.decode()
+    assert client.get(f"/portal/track/{number}/").status_code == 429
+    assert client.get(f"/portal/track/{number}/", REMOTE_ADDR="10.2.2.2").status_code == 200
+
+
+def test_same_form_token_with_other_content_is_refused(client, world):
+    first, _code = submit(client, world)
+    r = client.post("/portal/report/", form_data(world, description="完全不同的问题"))
+    assert r.status_code == 409 and 'id="form-errors"' in r.content.decode()
+    assert Case.objects.count() == 1 and Case.objects.get().number == first
+
+
+def test_nul_in_the_form_is_a_plain_400(client, world):
+    r = client.post("/portal/report/", form_data(world, description="垃圾\x00"))
+    assert r.status_code == 400 and r["Content-Type"].startswith("text/html")
+    assert Case.objects.count() == 0

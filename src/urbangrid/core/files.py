@@ -95,8 +95,9 @@ def sweep(using: str | None = None) -> int:
         if exists:
             continue  # committed
         try:
-            entry.storage.delete(entry.name)
-            deleted += 1
+            if entry.storage.exists(entry.name):
+                entry.storage.delete(entry.name)
+                deleted += 1
         except OSError:
             logger.warning("Could not delete %s after a rollback", entry.name, exc_info=True)
     return deleted

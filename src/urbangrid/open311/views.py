@@ -329,8 +329,16 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
 
 def media(request: HttpRequest, token: str) -> FileResponse:
     """A published photo: re-encoded at upload, so it carries no metadata."""
-    att = Attachment.objects.filter(token=token, case__isnull=False).exclude(case__state=State.VOIDED).first()
-    if att is None or not ServiceRequest.objects.filter(case_id=att.case_id, photos__icontains=token).exists():
+    from django.contrib.contenttypes.models import ContentType
+
+    att = Attachment.objects.filter(
+        token=token, content_type=ContentType.objects.get_for_model(Case), object_id__isnull=False
+    ).first()
+    if (
+        att is None
+        or not public.published_cases().filter(pk=att.object_id).exclude(state=State.VOIDED).exists()
+        or not ServiceRequest.objects.filter(case_id=att.object_id, photos__icontains=token).exists()
+    ):
         raise Http404("No such photo.")
     response = FileResponse(att.file.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "public, max-age=86400"
