@@ -7,6 +7,10 @@
 * `axe_check(page)`: runs axe-core (vendored by scripts/vendor_assets) and fails on serious or
   critical WCAG 2.1 A/AA violations.
 
+Every page opened through `new_page` also fails its test when the browser reports a
+Content-Security-Policy violation (a blocked inline script or style, an image from a host the
+policy does not allow ...): the pages must work under the strict policy of settings.py.
+
 Select elements by id, name, role or data-testid, never by visible text (the UI is translated).
 """
 
@@ -62,9 +66,21 @@ def browser() -> Iterator[Any]:
     pw.stop()
 
 
+#: Reports every CSP violation on the console (Chromium also logs its own "Refused to ..." line).
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline") +
+                " at " + e.sourceFile + ":" + e.lineNumber);
+});"""
+
+
+def csp_messages(messages: list[str]) -> list[str]:
+    return [m for m in messages if "CSP violation" in m or "Content Security Policy" in m]
+
+
 @pytest.fixture
 def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
+    console: list[str] = []
 
     def make(viewport: tuple[int, int] = DESKTOP, **options: Any) -> Any:
         options.setdefault("locale", "zh-CN")
@@ -77,12 +93,17 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
             base_url=live_server.url, viewport={"width": viewport[0], "height": viewport[1]}, **options
         )
         context.set_default_timeout(15_000)
+        context.add_init_script(script=CSP_LISTENER)
+        context.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
         contexts.append(context)
         return context.new_page()
 
+    make.csp_violations = lambda: csp_messages(console)  # type: ignore[attr-defined]
     yield make
     for context in contexts:
         context.close()
+    violations = csp_messages(console)
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
@@ -102,7 +123,8 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Serious and critical axe-core violations (WCAG 2.1 A and AA rules) on the current page."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # evaluated through the DevTools protocol: an injected <script> would be blocked by the CSP
+        page.evaluate("() => {" + AXE.read_text(encoding="utf-8") + "\n}")
     result = page.evaluate(
         """() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
                                      resultTypes: ['violations']})"""
