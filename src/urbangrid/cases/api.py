@@ -166,7 +166,9 @@ def upload(request: HttpRequest, file: File[UploadedFile]):
     return Status(201, {"id": att.token, "type": att.mime_type, "size": att.size})
 
 
-@router.get("/attachments/{token}", response={200: None, **ERRORS}, summary="Download a photo (only within the caller's scope)")
+@router.get(
+    "/attachments/{token}", response={200: None, **ERRORS}, summary="Download a photo (only within the caller's scope)"
+)
 def download(request: HttpRequest, token: str):
     att = Attachment.objects.filter(token=token).first()
     if att is None or not kit.may_read(att, request.user):
