@@ -264,6 +264,7 @@ def test_stale_page_gets_the_conflict_message(world, actor, photos, screenshot):
 def test_offline_report_is_sent_exactly_once(world, actor, photos, screenshot):
     from urbangrid.cases.models import Case
     from urbangrid.mobile.models import MobileSubmission
+    from urbangrid.workflow import kit
 
     lon, lat = world.point(1)
     col = actor(world.collector, PHONE, geolocation={"longitude": lon, "latitude": lat}, permissions=["geolocation"])
@@ -289,7 +290,7 @@ def test_offline_report_is_sent_exactly_once(world, actor, photos, screenshot):
     page.evaluate("() => window.urbangridFlush()")
     assert Case.objects.count() == 1
     case = Case.objects.get()
-    assert case.source == "collector" and case.attachments.count() == 1
+    assert case.source == "collector" and kit.attachments_of(case).count() == 1
     assert MobileSubmission.objects.get().case == case
     assert case.channel["client_id"] == str(MobileSubmission.objects.get().client_id)
 

@@ -18,6 +18,7 @@ from urbangrid.cases.models import Case
 from urbangrid.geo.geocoding import invalidate_geocoder
 from urbangrid.mobile.models import MobileSubmission
 from urbangrid.web import lists
+from urbangrid.workflow import kit
 
 PASSWORD = "Demo-pass-2026"
 
@@ -87,12 +88,17 @@ def test_search_filters_and_keyset_pages(world, as_user):
 
 def test_scope_other_department_cannot_open_the_case_or_its_photos(world, as_user):
     case = to_handling(world, report(world))
-    photo = case.attachments.get()
+    photo = kit.attachments_of(case).get()
     assert as_user(world.handler).get(f"/cases/{case.pk}/").status_code == 200
     assert as_user(world.handler).get(f"/attachments/{photo.token}/").status_code == 200
     other = as_user(world.other_handler)
     assert other.get(f"/cases/{case.pk}/").status_code == 404
     assert other.get(f"/attachments/{photo.token}/").status_code == 404
+    assert other.get("/attachments/nothing/").status_code == 404
+    # an uploaded photo not used yet: only its uploader reads it
+    unused = world.photo(world.handler)
+    assert as_user(world.handler).get(f"/attachments/{unused}/").status_code == 200
+    assert as_user(world.operator).get(f"/attachments/{unused}/").status_code == 404
     assert other.post(f"/cases/{case.pk}/op/feedback/", {"feedback-version": case.version}).status_code == 404
     assert as_user(world.collector2).get(f"/cases/{case.pk}/").status_code == 404
 
@@ -145,7 +151,7 @@ def test_intake_geocodes_warns_about_duplicates_and_creates_a_hotline_case(world
     assert r.status_code == 302
     case = Case.objects.get()
     assert (case.source, case.unit_grid, case.reporter_phone) == ("hotline", world.grids[1], "13700000000")
-    assert case.attachments.count() == 1
+    assert kit.attachments_of(case).count() == 1
     dup = c.get("/intake/duplicates.json", {"category": world.garbage.pk, "lon": lon, "lat": lat}).json()
     assert dup["results"][0]["number"] == case.number
     r = c.post("/intake/", form)
@@ -218,7 +224,8 @@ def test_phone_report_is_idempotent(world, as_user):
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"] and not again.json()["created"]
     case = Case.objects.get()
-    assert case.channel["client_id"] == cid and case.source == "collector" and case.attachments.count() == 1
+    assert case.channel["client_id"] == cid and case.source == "collector"
+    assert kit.attachments_of(case).count() == 1
     assert MobileSubmission.objects.get().case == case
     stolen = as_user(world.collector2).post("/m/report/", data, HTTP_ACCEPT="application/json")
     assert stolen.status_code == 400 and Case.objects.count() == 1

@@ -281,7 +281,10 @@ def _category(raw: Any) -> Category:
             matches = list(qs.filter(code=text)[:2])
             if len(matches) > 1:
                 raise ValueError(
-                    _("Category code “%(c)s” exists for components and events; write “component:%(c)s” or “event:%(c)s”.")
+                    _(
+                        "Category code “%(c)s” exists for components and events; "
+                        "write “component:%(c)s” or “event:%(c)s”."
+                    )
                     % {"c": text}
                 )
             found = matches[0] if matches else None

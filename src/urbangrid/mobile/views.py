@@ -20,12 +20,13 @@ from urbangrid.cases.queries import todo_q, visible_cases
 from urbangrid.catalog.models import Category
 from urbangrid.core.roles import RoleCode as R
 from urbangrid.geo.models import UnitGrid
-from urbangrid.web import lists, operations
 from urbangrid.web.access import staff_required
-from urbangrid.web.maps import tile_settings
-from urbangrid.web.operations import PhotoField
-from urbangrid.web.views import case_context, get_visible_case, replace_form
-from urbangrid.web.widgets import FastSelect
+from urbangrid.web.shared import operations
+from urbangrid.web.shared.casepage import case_context, get_visible_case, tile_settings
+from urbangrid.web.shared.errors import apply_error
+from urbangrid.web.shared.labels import light_of, state_label
+from urbangrid.web.shared.paging import paginate
+from urbangrid.web.shared.widgets import FastSelect, PhotoField
 from urbangrid.workflow.errors import WorkflowError
 
 from .actions import submit_report
@@ -37,14 +38,14 @@ collector_required = staff_required(R.COLLECTOR)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    tasks = lists.paginate(visible_cases(user).filter(todo_q(user)), "deadline", limit=30).items
+    tasks = paginate(visible_cases(user).filter(todo_q(user)), "deadline", limit=30).items
     mine = Case.objects.filter(reported_by=user).select_related("category").order_by("-pk")[:10]
     return render(
         request,
         "mobile/home.html",
         {
-            "tasks": [(c, lists.light_of(c), lists.state_label(c)) for c in tasks],
-            "mine": [(c, lists.state_label(c)) for c in mine],
+            "tasks": [(c, light_of(c), state_label(c)) for c in tasks],
+            "mine": [(c, state_label(c)) for c in mine],
             "work_grids": user.work_grids.all(),
             "tiles": tile_settings(),
         },
@@ -116,11 +117,7 @@ def report(request: HttpRequest) -> HttpResponse:
                     photos=[(p.read(), p.name or "") for p in f["photos"]],
                 )
             except WorkflowError as exc:
-                for key, msg in exc.fields.items():
-                    key = {"file": "photos", "lon": None, "lat": None}.get(key, key)
-                    form.add_error(key if key in form.fields else None, msg)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
+                apply_error(form, exc, {"lon": None, "lat": None})
             else:
                 url = reverse("mobile:case", args=[case.pk])
                 if _wants_json(request):
@@ -155,7 +152,7 @@ def operate(request: HttpRequest, case_id: int, operation: str) -> HttpResponse:
     case = get_visible_case(request, case_id)
     forms_ = operations.forms_for(case, request.user)
     if outcome.form is not None:
-        forms_ = replace_form(forms_, outcome.form)
+        forms_ = operations.replace_form(forms_, outcome.form)
     context = case_context(request, case, forms_)
     context["open_operation"] = operation
     return render(request, "mobile/case.html", context, status=outcome.status)

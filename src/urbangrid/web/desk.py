@@ -20,15 +20,16 @@ from urbangrid.cases import actions
 from urbangrid.cases.models import OPEN_STATES, Source, State
 from urbangrid.cases.queries import visible_cases
 from urbangrid.catalog.models import Category
-from urbangrid.core.models import Department, User
+from urbangrid.core.models import User
 from urbangrid.core.roles import RoleCode as R
 from urbangrid.geo.geocoding import GeocodeError, geocode
 from urbangrid.workflow.errors import WorkflowError
 
-from . import lists
 from .access import staff_required
-from .operations import PhotoField
-from .widgets import FastSelect
+from .shared.errors import apply_error, message_of
+from .shared.labels import light_of, state_label
+from .shared.paging import BadCursor, paginate
+from .shared.widgets import FastSelect, PhotoField
 
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_DAYS = 7
@@ -52,7 +53,7 @@ def nearby_open_cases(user: User, category_id: int, lon: float, lat: float) -> l
     for c in qs.order_by("-pk")[:20]:
         dist = math.hypot((c.lon - lon) * 111_320.0 * math.cos(math.radians(lat)), (c.lat - lat) * 110_574.0)
         if dist <= DUPLICATE_RADIUS_M:
-            found.append({"case": c, "distance": round(dist), "state_label": lists.state_label(c)})
+            found.append({"case": c, "distance": round(dist), "state_label": state_label(c)})
     return found
 
 
@@ -118,11 +119,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                         photos=tokens,
                     )
                 except WorkflowError as exc:
-                    for key, msg in exc.fields.items():
-                        key = {"lon": "address", "lat": "address", "file": "photos"}.get(key, key)
-                        form.add_error(key if key in form.fields else None, msg)
-                    if not exc.fields:
-                        form.add_error(None, exc.message)
+                    apply_error(form, exc, {"lon": "address", "lat": "address"})
                 else:
                     messages.success(request, _("Case %(n)s was registered.") % {"n": case.number})
                     return redirect("web:case", case_id=case.pk)
@@ -169,7 +166,7 @@ def duplicates_json(request: HttpRequest) -> JsonResponse:
                 {
                     "number": d["case"].number,
                     "url": reverse("web:case", args=[d["case"].pk]),
-                    "state": lists.state_label(d["case"]),
+                    "state": state_label(d["case"]),
                     "distance": d["distance"],
                 }
                 for d in found
@@ -179,6 +176,18 @@ def duplicates_json(request: HttpRequest) -> JsonResponse:
 
 
 # --- dispatcher desk --------------------------------------------------------------------
+
+
+def _small_int(raw: str) -> int:
+    """A key or version from the page; 0 (matches nothing) when it is not one."""
+    text = str(raw or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else 0
+
+
+def _department_choices(case) -> list[tuple[str, str]]:
+    """The departments the dispatch operation offers (its declared input)."""
+    inp = case.get_workflow().get("dispatch").input("department")
+    return [(str(v), str(label)) for v, label in inp.choice_list(case)] if inp else []
 
 
 @staff_required(R.DISPATCHER)
@@ -191,7 +200,7 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
             messages.warning(request, _("Select at least one case."))
         done, failed = 0, []
         for raw in ids:
-            case = visible_cases(request.user).filter(pk=int(raw) if raw.isdigit() else 0).first()
+            case = visible_cases(request.user).filter(pk=_small_int(raw)).first()
             if case is None:
                 failed.append((raw, _("No such case, or it is outside your area of responsibility.")))
                 continue
@@ -200,12 +209,12 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
                     case,
                     "dispatch",
                     request.user,
-                    version=int(request.POST.get(f"version_{case.pk}", "0") or 0),
+                    version=_small_int(request.POST.get(f"version_{case.pk}", "")),
                     data={"department": request.POST.get(f"department_{case.pk}", "")},
                 )
                 done += 1
             except WorkflowError as exc:
-                failed.append((case.number, exc.message))
+                failed.append((case.number, message_of(exc)))
         if done:
             messages.success(request, _("%(n)d case(s) dispatched.") % {"n": done})
         for number, message in failed:
@@ -213,12 +222,12 @@ def dispatch_desk(request: HttpRequest) -> HttpResponse:
         return redirect(request.get_full_path())
     qs = visible_cases(request.user).filter(state=State.REGISTERED).select_related("suggested_department")
     try:
-        page = lists.paginate(qs, "deadline", request.GET.get("cursor", ""))
-    except lists.BadCursor:
-        page = lists.paginate(qs, "deadline")
+        page = paginate(qs, "deadline", request.GET.get("cursor", ""))
+    except BadCursor:
+        page = paginate(qs, "deadline")
     now = timezone.now()
-    rows = [(c, lists.light_of(c, now)) for c in page.items]
-    departments = list(Department.objects.filter(is_active=True).order_by("code").values_list("pk", "name"))
+    rows = [(c, light_of(c, now)) for c in page.items]
+    departments = _department_choices(page.items[0]) if page.items else []
     return render(
         request,
         "web/dispatch.html",

@@ -1,56 +1,55 @@
-"""Case lists for the staff web: to-do, done and search, with filters, keyset pagination and
-the columns shown on screen (the Excel export uses the same columns).
+"""Case lists for the staff web: to-do, done and search, with the filters of `cases.filters`,
+keyset pages (`shared.paging`) and the columns shown on screen (the Excel export uses the same
+columns).
 
-Lists never COUNT the case table: pages are fetched by a cursor (id, or deadline + id) and
-only the to-do buckets are counted, on the indexed state/deadline columns of the small
-to-do set.
+Lists never COUNT the case table: only the to-do buckets are counted, on the indexed
+state/deadline columns of the small to-do set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from urbangrid.cases.filters import filter_cases
 from urbangrid.cases.models import OPEN_STATES, Case, Source, State
 from urbangrid.cases.queries import todo_q, visible_cases
 from urbangrid.catalog.models import Category
-from urbangrid.core.models import Department, User
+from urbangrid.core.models import User
 from urbangrid.core.scope import visible_departments
+from urbangrid.workflow.errors import Invalid
 from urbangrid.workflow.models import History
 
-from .widgets import FastSelect
+from .shared.errors import apply_error
+from .shared.labels import LIGHT_LABELS, light_of, state_label
+from .shared.operations import RawField
+from .shared.paging import EXPORT_LIMIT, PAGE_SIZE, BadCursor, Page, iterate_all, paginate
+from .shared.widgets import FastSelect
 
-PAGE_SIZE = 50
-#: The export streams at most this many rows (the list's order and filters apply).
-EXPORT_LIMIT = 20_000
-
-
-def light_of(case: Case, now: datetime | None = None) -> str:
-    """ "red" (overdue), "yellow" (due soon), "green" or "" (no running deadline), live."""
-    if case.deadline is None:
-        return ""
-    now = now or timezone.now()
-    if case.deadline < now:
-        return "red"
-    if case.warn_at is not None and case.warn_at <= now:
-        return "yellow"
-    return "green"
-
-
-def state_label(case: Case) -> str:
-    return str(case.get_workflow().state_label(case.state))
-
-
-LIGHT_LABELS = {"red": _("overdue"), "yellow": _("due soon"), "green": _("on time"), "": ""}
+__all__ = [
+    "COLUMNS",
+    "EXPORT_LIMIT",
+    "LIST_KINDS",
+    "PAGE_SIZE",
+    "BadCursor",
+    "CaseFilterForm",
+    "Page",
+    "base_queryset",
+    "default_sort",
+    "iterate_all",
+    "light_of",
+    "paginate",
+    "state_label",
+    "todo_counts",
+]
 
 
 @dataclass(frozen=True)
@@ -82,23 +81,19 @@ COLUMNS: list[Column] = [
 
 
 class CaseFilterForm(forms.Form):
-    """Search filters (GET). Every field is optional."""
+    """Search filters (GET), shown as a form; `cases.filters` reads and checks them (the same
+    parameters as the API list and the export). Every field is optional."""
 
-    number = forms.CharField(label=_("Case number"), required=False, max_length=24)
-    state = forms.ChoiceField(label=_("State"), required=False, widget=FastSelect)
-    category = forms.ModelChoiceField(
-        label=_("Category"), required=False, queryset=Category.objects.none(), widget=FastSelect
-    )
-    grid = forms.CharField(label=_("Unit grid code"), required=False, max_length=15)
-    department = forms.ModelChoiceField(
-        label=_("Department"), required=False, queryset=Department.objects.none(), widget=FastSelect
-    )
-    source = forms.ChoiceField(label=_("Source"), required=False)
-    created_from = forms.DateField(
-        label=_("Reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    created_to = forms.DateField(label=_("Reported to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    number = RawField(label=_("Case number"), widget=forms.TextInput(attrs={"maxlength": "24"}))
+    state = RawField(label=_("State"), widget=FastSelect)
+    category = RawField(label=_("Category"), widget=FastSelect)
+    grid = RawField(label=_("Unit grid code"), widget=forms.TextInput(attrs={"maxlength": "15"}))
+    department = RawField(label=_("Department"), widget=FastSelect)
+    source = RawField(label=_("Source"), widget=FastSelect)
+    light = RawField(label=_("time status"), widget=FastSelect)
+    created_from = RawField(label=_("Reported from"), widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = RawField(label=_("Reported to"), widget=forms.DateInput(attrs={"type": "date"}))
+    overdue = RawField(label=_("Overdue only"), widget=forms.CheckboxInput)
     sort = forms.ChoiceField(
         label=_("Order"),
         required=False,
@@ -107,40 +102,30 @@ class CaseFilterForm(forms.Form):
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         any_ = [("", _("any"))]
-        self.fields["state"].choices = any_ + list(State.choices)
-        self.fields["source"].choices = any_ + list(Source.choices)
-        cat = self.fields["category"]
-        cat.queryset = Category.objects.filter(parent__isnull=False, active=True).order_by("kind", "code")
-        cat.empty_label = _("any")
-        dept = self.fields["department"]
-        dept.queryset = visible_departments(user).filter(is_active=True)
-        dept.empty_label = _("any")
+        self.fields["state"].widget.choices = any_ + list(State.choices)
+        self.fields["source"].widget.choices = any_ + list(Source.choices)
+        self.fields["light"].widget.choices = any_ + [(k, v) for k, v in LIGHT_LABELS.items() if k]
+        categories = Category.objects.filter(parent__isnull=False, active=True).order_by("kind", "code")
+        self.fields["category"].widget.choices = any_ + [
+            (f"{c.kind}:{c.code}", f"{c.code} {c.name}") for c in categories.only("kind", "code", "name")
+        ]
+        departments = visible_departments(user).filter(is_active=True).order_by("code")
+        self.fields["department"].widget.choices = any_ + list(departments.values_list("pk", "name"))
+        self.invalid = False
 
-    def apply(self, qs: QuerySet[Case]) -> QuerySet[Case]:
-        if not self.is_valid():
+    def filter(self, qs: QuerySet[Case]) -> QuerySet[Case]:
+        """`qs` narrowed by the filters (`cases.filters`); bad values land on their fields and
+        nothing is listed."""
+        if not self.is_bound:
             return qs
-        f = self.cleaned_data
-        if f["number"]:
-            qs = qs.filter(number=f["number"].strip())
-        if f["state"]:
-            qs = qs.filter(state=f["state"])
-        if f["category"]:
-            qs = qs.filter(category=f["category"])
-        if f["grid"]:
-            qs = qs.filter(unit_grid__code=f["grid"].strip())
-        if f["department"]:
-            qs = qs.filter(department=f["department"])
-        if f["source"]:
-            qs = qs.filter(source=f["source"])
-        tz = timezone.get_current_timezone()
-        if f["created_from"]:
-            qs = qs.filter(created_at__gte=datetime.combine(f["created_from"], time.min, tz))
-        if f["created_to"]:
-            qs = qs.filter(created_at__lt=datetime.combine(f["created_to"] + timedelta(days=1), time.min, tz))
-        if f["overdue"]:
-            qs = qs.filter(deadline__lt=timezone.now())
-        return qs
+        try:
+            return filter_cases(self.user, self.data, qs)
+        except Invalid as exc:
+            apply_error(self, exc)
+            self.invalid = True
+            return qs.none()
 
     @property
     def order(self) -> str:
@@ -165,91 +150,6 @@ def base_queryset(user: User, kind: str) -> QuerySet[Case]:
 
 def default_sort(kind: str) -> str:
     return "deadline" if kind == "todo" else "-id"
-
-
-@dataclass
-class Page:
-    items: list[Case]
-    next_cursor: str | None
-
-
-def _encode(case: Case, sort: str) -> str:
-    if sort == "deadline":
-        return f"d|{case.deadline.isoformat()}|{case.pk}" if case.deadline else f"n|{case.pk}"
-    return f"i|{case.pk}"
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def _decode(cursor: str) -> tuple[str, datetime | None, int]:
-    parts = cursor.split("|")
-    try:
-        if parts[0] == "d" and len(parts) == 3:
-            at = parse_datetime(parts[1])
-            if at is None:
-                raise BadCursor(cursor)
-            return "d", at, int(parts[2])
-        if parts[0] in ("n", "i") and len(parts) == 2:
-            return parts[0], None, int(parts[1])
-    except ValueError:
-        pass
-    raise BadCursor(cursor)
-
-
-def _dedupe(rows: list[Case]) -> list[Case]:
-    seen: set[int] = set()
-    out = []
-    for row in rows:
-        if row.pk not in seen:
-            seen.add(row.pk)
-            out.append(row)
-    return out
-
-
-def paginate(
-    qs: QuerySet[Case], sort: str, cursor: str = "", limit: int = PAGE_SIZE, states: Iterable[str] = OPEN_STATES
-) -> Page:
-    """One page by keyset: "-id" (newest first) or "deadline" (earliest first, no deadline last).
-
-    Only open cases have a running deadline, so the deadline part reads the (state, deadline)
-    index once per open state in `states` and merges: no sort over the whole set.
-    """
-    mode, at, last_id = _decode(cursor) if cursor else ("", None, 0)
-    rows: list[Case] = []
-    if sort == "deadline":
-        if mode in ("", "d"):
-            part = qs.filter(deadline__isnull=False)
-            if mode == "d":
-                part = part.filter(Q(deadline__gt=at) | Q(deadline=at, pk__gt=last_id))
-            for state in [s for s in OPEN_STATES if s in set(states)]:
-                rows += part.filter(state=state).order_by("deadline", "pk")[: limit + 1]
-            rows = sorted(rows, key=lambda c: (c.deadline, c.pk))[: limit + 1]
-        if len(rows) <= limit:
-            part = qs.filter(deadline__isnull=True)
-            if mode == "n":
-                part = part.filter(pk__gt=last_id)
-            rows += list(part.order_by("pk")[: limit + 1 - len(rows)])
-    else:
-        part = qs.filter(pk__lt=last_id) if mode == "i" else qs
-        rows = list(part.order_by("-pk")[: limit + 1])
-    rows = _dedupe(rows)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, _encode(rows[-1], sort) if more and rows else None)
-
-
-def iterate_all(qs: QuerySet[Case], sort: str, limit: int = EXPORT_LIMIT):
-    """Every row of a list in its order, page by page (for the export)."""
-    cursor, sent = "", 0
-    while sent < limit:
-        page = paginate(qs, sort, cursor, min(500, limit - sent))
-        yield from page.items
-        sent += len(page.items)
-        if not page.next_cursor:
-            return
-        cursor = page.next_cursor
 
 
 @dataclass

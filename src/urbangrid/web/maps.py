@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,23 +14,19 @@ from django.views.decorators.http import require_GET
 from shapely import unary_union
 from shapely.geometry import mapping, shape
 
+from urbangrid.cases.filters import CaseFilter
 from urbangrid.cases.models import OPEN_STATES, State
 from urbangrid.cases.queries import visible_cases
 from urbangrid.catalog.models import Category
 from urbangrid.core.models import User
 from urbangrid.geo.models import GridRevision, UnitGrid
+from urbangrid.workflow.errors import Invalid
 
 from .access import staff_required
+from .shared.casepage import tile_settings
 
 #: Up to this many cases are sent as points (clustered in the browser); beyond it, counts per grid.
 MAP_POINTS = 3000
-
-
-def tile_settings() -> dict[str, str]:
-    return {
-        "url": getattr(settings, "URBANGRID_TILE_URL", ""),
-        "attribution": getattr(settings, "URBANGRID_TILE_ATTRIBUTION", ""),
-    }
 
 
 @staff_required()
@@ -107,8 +102,11 @@ def map_cases(user: User, params) -> dict[str, Any]:
         qs = qs.filter(state__in=OPEN_STATES)
     elif state in State.values:
         qs = qs.filter(state=state)
-    if str(params.get("category", "")).isdigit():
-        qs = qs.filter(category_id=int(params["category"]))
+    if params.get("category"):
+        try:
+            qs = CaseFilter.parse({"category": params["category"]}).apply(qs, user)
+        except Invalid:
+            qs = qs.none()
     bbox = [p for p in str(params.get("bbox", "")).split(",") if p]
     if len(bbox) == 4:
         try:

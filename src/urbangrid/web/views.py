@@ -16,15 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from urbangrid.cases.models import Attachment, AttachmentKind, Case
-from urbangrid.cases.queries import may_see_reporter, visible_cases
 from urbangrid.core.roles import RoleCode as R
-from urbangrid.workflow.engine import history_for
+from urbangrid.workflow import kit
+from urbangrid.workflow.models import Attachment
 
-from . import lists, operations
+from . import lists
 from .access import primary_role, staff_required
 from .export import xlsx_response
-from .maps import tile_settings
+from .shared import operations
+from .shared.casepage import case_context, get_visible_case
 
 
 class LoginView(auth_views.LoginView):
@@ -65,8 +65,9 @@ ROLE_TITLES = {
 
 
 def _list(request: HttpRequest, kind: str):
+    """The list's filter form, its cases (`cases.filters`) and their order."""
     form = lists.CaseFilterForm(request.user, request.GET or None)
-    qs = form.apply(lists.base_queryset(request.user, kind))
+    qs = form.filter(lists.base_queryset(request.user, kind))
     return form, qs, form.order or lists.default_sort(kind)
 
 
@@ -107,7 +108,7 @@ def case_list(request: HttpRequest, kind: str) -> HttpResponse:
     }
     if kind == "todo":
         context["counts"] = lists.todo_counts(request.user)
-    return render(request, "web/case_list.html", context)
+    return render(request, "web/case_list.html", context, status=400 if form.invalid else 200)
 
 
 @staff_required()
@@ -115,7 +116,10 @@ def case_list(request: HttpRequest, kind: str) -> HttpResponse:
 def export(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in lists.LIST_KINDS:
         raise Http404
-    _form, qs, sort = _list(request, kind)
+    form, qs, sort = _list(request, kind)
+    if form.invalid:
+        errors = [f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}" for k, v in form.errors.items()]
+        return HttpResponseBadRequest("\n".join(errors), content_type="text/plain; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return xlsx_response(lists.iterate_all(qs, sort), lists.COLUMNS, str(LIST_TITLES[kind]), f"cases-{kind}-{stamp}")
 
@@ -123,84 +127,11 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
 # --- the case page ---------------------------------------------------------------------
 
 
-def get_visible_case(request: HttpRequest, case_id: int) -> Case:
-    case = (
-        visible_cases(request.user)
-        .select_related("suggested_department", "merged_into", "reported_by", "component")
-        .filter(pk=case_id)
-        .first()
-    )
-    if case is None:
-        raise Http404(_("No such case, or it is outside your area of responsibility."))
-    return case
-
-
-def timeline(case: Case) -> list[dict[str, Any]]:
-    wf = case.get_workflow()
-    rows = []
-    for h in history_for(case):
-        t = wf.by_name.get(h.action)
-        rows.append(
-            {
-                "entry": h,
-                "label": t.label if t else h.action,
-                "from_label": wf.state_label(h.from_state) if h.from_state else "",
-                "to_label": wf.state_label(h.to_state),
-                "details": [(PAYLOAD_LABELS[k], v) for k, v in h.payload.items() if k in PAYLOAD_LABELS],
-                "photos": [a["id"] for a in h.attachments if isinstance(a, dict) and "id" in a],
-            }
-        )
-    return rows
-
-
-PAYLOAD_LABELS = {
-    "department_name": gettext_lazy("department"),
-    "result": gettext_lazy("result"),
-    "amount": gettext_lazy("extension"),
-    "unit": gettext_lazy("unit"),
-    "new_deadline": gettext_lazy("new deadline"),
-    "urgency": gettext_lazy("urgency"),
-    "exists": gettext_lazy("exists on site"),
-    "merged_into": gettext_lazy("merged into"),
-}
-
-
-def case_context(request: HttpRequest, case: Case, forms: list[operations.OperationForm] | None = None) -> dict:
-    """What the case page (web and phone) shows."""
-    photos: dict[str, list[Attachment]] = {}
-    for att in case.attachments.all():
-        photos.setdefault(att.kind or AttachmentKind.OTHER, []).append(att)
-    kinds = dict(AttachmentKind.choices)
-    grid = case.unit_grid
-    map_data = {
-        "point": [case.lon, case.lat],
-        "grid": grid.geometry,
-        "grid_code": grid.code,
-    }
-    return {
-        "case": case,
-        "light": lists.light_of(case),
-        "state_label": lists.state_label(case),
-        "photo_groups": [(kinds.get(k, k), photos[k]) for k in kinds if k in photos],
-        "timeline": timeline(case),
-        "op_forms": forms if forms is not None else operations.forms_for(case, request.user),
-        "show_reporter": may_see_reporter(request.user),
-        "map_data": map_data,
-        "tiles_url": tile_settings()["url"],
-    }
-
-
 @staff_required()
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_visible_case(request, case_id)
     return render(request, "web/case_detail.html", case_context(request, case))
-
-
-def replace_form(forms: list[operations.OperationForm], bound: operations.OperationForm) -> list:
-    return [bound if f.name == bound.name else f for f in forms] + (
-        [] if any(f.name == bound.name for f in forms) else [bound]
-    )
 
 
 @staff_required()
@@ -218,7 +149,7 @@ def case_operate(request: HttpRequest, case_id: int, operation: str) -> HttpResp
     if outcome.form is None:
         raise Http404(outcome.message)
     case = get_visible_case(request, case_id)
-    forms = replace_form(operations.forms_for(case, request.user), outcome.form)
+    forms = operations.replace_form(operations.forms_for(case, request.user), outcome.form)
     context = case_context(request, case, forms)
     context["open_operation"] = operation
     return render(request, "web/case_detail.html", context, status=outcome.status)
@@ -227,14 +158,9 @@ def case_operate(request: HttpRequest, case_id: int, operation: str) -> HttpResp
 @staff_required()
 @require_GET
 def attachment(request: HttpRequest, token: str) -> FileResponse:
-    """A photo, only for users who may see its case (MEDIA is not served publicly)."""
+    """A photo, only for whoever uploaded it or may see its record (MEDIA is not served publicly)."""
     att = Attachment.objects.filter(token=token).first()
-    if att is None:
-        raise Http404
-    if att.case_id is None:
-        if att.uploaded_by_id != request.user.pk:
-            raise Http404
-    elif not visible_cases(request.user).filter(pk=att.case_id).exists():
+    if att is None or not kit.may_read(att, request.user):
         raise Http404
     response = FileResponse(att.file.open("rb"), content_type=att.mime_type)
     response["Cache-Control"] = "private, max-age=86400"

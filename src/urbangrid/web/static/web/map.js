@@ -5,7 +5,8 @@
   var STATE_CLASS = {
     reported: "s-new", verifying: "s-new", accepted: "s-new",
     registered: "s-work", handling: "s-work", return_requested: "s-work", suspended: "s-work",
-    feedback: "s-check", checking: "s-check", pending_close: "s-check"
+    feedback: "s-check", checking: "s-check", pending_close: "s-check", rechecking: "s-check",
+    self_handled: "s-check"
   };
 
   function baseMap(el, options) {
