@@ -108,7 +108,7 @@ def test_refusals_map_to_statuses_and_change_nothing(api, world):
     assert res.status_code == 409 and res.json()["error"]["code"] == "conflict"
     # unknown operation, missing version
     res = post(api(world.operator), f"/api/v1/cases/{case_id}/teleport", {"version": 2})
-    assert res.status_code == 400
+    assert res.status_code == 404 and res.json()["error"]["fields"] == {"operation": "Unknown operation."}
     res = post(api(world.operator), f"/api/v1/cases/{case_id}/accept", {})
     assert res.status_code == 400 and "version" in res.json()["error"]["fields"]
     assert Case.objects.get(pk=case_id).state == State.ACCEPTED
@@ -180,6 +180,7 @@ def test_upload_rejects_non_images(api, world):
     assert res.status_code == 400 and "file" in res.json()["error"]["fields"]
 
 
+@pytest.mark.django_db
 def test_openapi_has_one_path_and_one_schema_per_operation(client):
     from urbangrid.cases.loop import URBAN_LOOP
 

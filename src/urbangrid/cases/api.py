@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
-from django.utils import timezone, translation
-from ninja import File, Query, Router, Schema, Status
+from django.utils import translation
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from urbangrid.api.errors import ERRORS, ApiError, ErrorOut, raise_workflow_error
@@ -18,8 +16,9 @@ from urbangrid.workflow.models import Attachment
 from urbangrid.workflow.schema import request_schema
 
 from . import actions
+from .filters import filter_cases
 from .models import Case
-from .queries import may_see_reporter, todo_q, visible_cases
+from .queries import may_see_reporter, visible_cases
 from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CaseListOut, CaseOut
 
 router = Router(tags=["cases"])
@@ -75,47 +74,31 @@ def _get_case(request: HttpRequest, case_id: int) -> Case:
 
 
 class CaseFilters(Schema):
+    """The same filter as the web lists and the export (cases/filters.py checks every value)."""
+
     mine: bool = False
     state: list[str] | None = None
     grid: str | None = None
     work_grid: str | None = None
-    department: int | None = None
+    department: str | None = None
     category: str | None = None
     source: str | None = None
     overdue: bool | None = None
     light: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
+    created_from: str | None = Field(None, description="A date (inclusive) or a time with offset")
+    created_to: str | None = Field(None, description="A date (the whole day included) or a time (exclusive)")
     limit: int = 50
     cursor: str | None = None
 
 
 @router.get("", response={200: CaseListOut, **ERRORS}, summary="List cases (filtered, paginated by cursor)")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
-    qs = visible_cases(request.user)
     f = filters
-    if f.mine:
-        qs = qs.filter(todo_q(request.user))
-    if f.state:
-        qs = qs.filter(state__in=f.state)
-    if f.grid:
-        qs = qs.filter(unit_grid__code=f.grid)
-    if f.work_grid:
-        qs = qs.filter(work_grid__code=f.work_grid)
-    if f.department:
-        qs = qs.filter(department_id=f.department)
-    if f.category:
-        qs = qs.filter(category__code=f.category.split(":")[-1])
-    if f.source:
-        qs = qs.filter(source=f.source)
-    if f.overdue is True:
-        qs = qs.filter(deadline__lt=timezone.now())
-    if f.light:
-        qs = qs.filter(light=f.light)
-    if f.created_from:
-        qs = qs.filter(created_at__gte=f.created_from)
-    if f.created_to:
-        qs = qs.filter(created_at__lt=f.created_to)
+    params = f.dict(exclude={"limit", "cursor"})
+    try:
+        qs = filter_cases(request.user, params)
+    except WorkflowError as exc:
+        _raise(exc)
     if f.cursor:
         if not (f.cursor.isascii() and f.cursor.isdigit() and len(f.cursor) < 19):
             raise ApiError(

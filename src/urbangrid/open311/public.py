@@ -24,7 +24,7 @@ from urbangrid.catalog.models import Category
 from urbangrid.core.models import Department
 from urbangrid.workflow.models import History
 
-CLOSED_STATES = frozenset({State.CLOSED, State.REJECTED, State.VOIDED, State.MERGED})
+CLOSED_STATES = frozenset({State.CLOSED, State.NOT_ACCEPTED, State.REJECTED, State.VOIDED, State.MERGED})
 REQUEST_FIELDS = (
     "service_request_id status status_notes service_name service_code description agency_responsible service_notice "
     "requested_datetime updated_datetime expected_datetime address address_id zipcode lat long media_url"
@@ -201,6 +201,10 @@ def status_note(
         return _("%(agency)s reports it fixed; the fix is being checked on site.") % {"agency": agency}
     if state == State.RECHECKING:
         return _("The reporter says it is not fixed; a grid collector is re-checking on site.")
+    if state == State.SELF_HANDLED:
+        return _("Fixed on the spot by a grid collector; the fix is being confirmed.")
+    if state == State.NOT_ACCEPTED:
+        return _("Not accepted: not an urban-management problem, or not found on site.")
     if state == State.CLOSED:
         if dispute == Dispute.Outcome.REJECTED:
             return _("The reporter said it was not fixed; a re-check on site found it fixed. Closed again.")
