@@ -49,7 +49,7 @@ def test_simultaneous_operations_exactly_one_succeeds(settings, tmp_path):
         assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
         case.refresh_from_db()
         winner = next(o for o in outcomes if o.startswith("ok")).split(":")[1]
-        assert case.state == {"accept": State.ACCEPTED, "reject": State.REJECTED}[winner]
+        assert case.state == {"accept": State.ACCEPTED, "reject": State.NOT_ACCEPTED}[winner]
         assert case.version == 2
         assert History.objects.filter(object_id=case.pk).count() == 2
 

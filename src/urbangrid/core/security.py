@@ -19,12 +19,19 @@ from django.db.models import Sum
 from django.http import HttpRequest
 
 
-def client_address(request: HttpRequest) -> str:
+def client_address(request: HttpRequest) -> str | None:
     """The client address: `URBANGRID_CLIENT_ADDRESS_HEADER` (first entry) behind a proxy,
-    REMOTE_ADDR otherwise. The same rule as the Open311 rate limits."""
+    REMOTE_ADDR otherwise (the same rule as the Open311 rate limits); None when it is not an IP
+    address (axes stores it in an address column: PostgreSQL refuses anything else)."""
+    import ipaddress
+
     header = settings.URBANGRID.get("CLIENT_ADDRESS_HEADER", "")
     value = request.META.get(header, "") if header else ""
-    return (value.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "") or "unknown")[:60]
+    candidate = (value.split(",")[0].strip() or request.META.get("REMOTE_ADDR", ""))[:60]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
 
 
 def address_failure_limit() -> int:
