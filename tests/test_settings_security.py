@@ -16,6 +16,7 @@ from urbangrid.settings import proxy_ssl_header, tile_source
 #: Variables that would opt in to a key or change the checks; the subprocesses start without them.
 _STRIPPED = {
     "PYTEST_VERSION",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests in this process
     "SECRET_KEY",
     "URBANGRID_DEMO",
     "DEBUG",
