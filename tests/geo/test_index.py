@@ -120,5 +120,5 @@ def test_index_notices_changes_by_other_processes(small_demo):
     index = get_index()
     GridRevision.bump(grids=True)  # as another process would, without our signal
     assert get_index() is index  # not re-checked before CHECK_SECONDS
-    index_module._Cache.checked_at -= index_module.CHECK_SECONDS + 1
+    index_module._index._checked_at -= index_module.CHECK_SECONDS + 1  # as if the check interval passed
     assert get_index() is not index

@@ -1,6 +1,7 @@
 """One per-process cache helper (进程内缓存) for data read on every request and rarely changed.
 
-A `ProcessCache` builds its value on first use and keeps it for `ttl` seconds. Saving or
+A `ProcessCache` builds its value on first use and keeps it for `ttl` seconds (None: until
+cleared or its revision changes). Saving or
 deleting a row of one of its `models` in this process drops it at once (signals); other
 processes notice changes within `ttl`, or at once when a `revision` function is given (a cheap
 query, e.g. a counter row that writers bump) and its answer differs from the one the value was
@@ -27,7 +28,7 @@ class ProcessCache(Generic[V]):
         name: str,
         build: Callable[[], V],
         *,
-        ttl: float = 30.0,
+        ttl: float | None = 30.0,
         models: Iterable[type] = (),
         revision: Callable[[], Any] | None = None,
         check_every: float = 5.0,
@@ -55,11 +56,13 @@ class ProcessCache(Generic[V]):
         self._valid = False
 
     def _fresh(self, now: float) -> bool:
-        if not self._valid or now - self._built_at > self.ttl:
+        if not self._valid or (self.ttl is not None and now - self._built_at > self.ttl):
             return False
         if self.revision is not None and now - self._checked_at > self.check_every:
             self._checked_at = now
-            return self.revision() == self._built_revision
+            if self.revision() != self._built_revision:
+                self._valid = False  # changed elsewhere: rebuild (also for a thread waiting on the lock)
+                return False
         return True
 
     def __call__(self) -> V:

@@ -17,14 +17,14 @@ gazetteer changes (signals, and the shared revision counter for other processes)
 from __future__ import annotations
 
 import re
-import threading
-import time
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+
+from urbangrid.core.cache import ProcessCache
 
 from .index import CHECK_SECONDS, GridLocation, get_index
 
@@ -107,11 +107,29 @@ class Gazetteer:
 
         revision = GridRevision.current()[1]
         entries = [
-            _Entry(pk, name, kind, road, _number(number), lon, lat, street_id, community_id,
-                   tuple(a for a in (_normalize(x) for x in re.split(r"[,，;；、]", aliases or "")) if a))
-            for pk, kind, name, road, number, aliases, lon, lat, street_id, community_id
-            in Place.objects.values_list(
-                "pk", "kind", "name", "road", "number", "aliases", "lon", "lat", "street_id", "community_id",
+            _Entry(
+                pk,
+                name,
+                kind,
+                road,
+                _number(number),
+                lon,
+                lat,
+                street_id,
+                community_id,
+                tuple(a for a in (_normalize(x) for x in re.split(r"[,，;；、]", aliases or "")) if a),
+            )
+            for pk, kind, name, road, number, aliases, lon, lat, street_id, community_id in Place.objects.values_list(
+                "pk",
+                "kind",
+                "name",
+                "road",
+                "number",
+                "aliases",
+                "lon",
+                "lat",
+                "street_id",
+                "community_id",
             )
         ]
         return cls(entries, list(AdminDivision.objects.values_list("pk", "level", "name")), revision)
@@ -129,7 +147,7 @@ class Gazetteer:
         road = next((r for r in self.road_names if r in rest), None)
         number = None
         if road:
-            m = _NUMBER.match(rest[rest.index(road) + len(road):])
+            m = _NUMBER.match(rest[rest.index(road) + len(road) :])
             number = int(m.group(1)) if m else None
         return rest, named, road, number
 
@@ -137,8 +155,9 @@ class Gazetteer:
         return f"{self.street_names.get(e.street_id, '')}{text}"
 
     def _candidate(self, e: _Entry, score: float, kind: str, label: str | None = None) -> Candidate:
-        return Candidate(place_id=e.place_id, label=label or self._label(e, e.name), lon=e.lon, lat=e.lat,
-                         score=score, kind=kind)
+        return Candidate(
+            place_id=e.place_id, label=label or self._label(e, e.name), lon=e.lon, lat=e.lat, score=score, kind=kind
+        )
 
     def _door_candidates(self, road: str, number: int) -> list[tuple[Candidate, _Entry]]:
         exact = self.exact.get((road, number), [])
@@ -208,44 +227,41 @@ class Gazetteer:
                 score += 0.03
             key = (cand.place_id, cand.kind, cand.lon, cand.lat)
             if key not in ranked or ranked[key].score < score:
-                ranked[key] = Candidate(cand.place_id, cand.label, cand.lon, cand.lat,
-                                        round(min(score, 1.0), 3), cand.kind)
+                ranked[key] = Candidate(
+                    cand.place_id, cand.label, cand.lon, cand.lat, round(min(score, 1.0), 3), cand.kind
+                )
         best = sorted(ranked.values(), key=lambda c: (-c.score, c.label))[: max(1, limit)]
         index = get_index()
         out = []
         for c in best:
             pos = index.locate_idx(c.lon, c.lat)
-            out.append(Candidate(c.place_id, c.label, c.lon, c.lat, c.score, c.kind,
-                                 index.locations[pos] if pos >= 0 else None))
+            out.append(
+                Candidate(
+                    c.place_id, c.label, c.lon, c.lat, c.score, c.kind, index.locations[pos] if pos >= 0 else None
+                )
+            )
         return out
-
-
-class _Cache:
-    lock = threading.Lock()
-    gazetteer: Gazetteer | None = None
-    checked_at = 0.0
 
 
 def get_gazetteer() -> Gazetteer:
     """The process-wide gazetteer index (rebuilt when places or divisions change)."""
+    return _gazetteer()
+
+
+def _places_revision() -> int:
     from .models import GridRevision
 
-    g = _Cache.gazetteer
-    now = time.monotonic()
-    if g is not None and now - _Cache.checked_at < CHECK_SECONDS:
-        return g
-    with _Cache.lock:
-        g = _Cache.gazetteer
-        if g is None or GridRevision.current()[1] != g.revision:
-            g = Gazetteer.from_db()
-            _Cache.gazetteer = g
-        _Cache.checked_at = time.monotonic()
-        return g
+    return GridRevision.current()[1]
+
+
+_gazetteer = ProcessCache(
+    "gazetteer", lambda: Gazetteer.from_db(), ttl=None, revision=_places_revision, check_every=CHECK_SECONDS
+)
 
 
 def invalidate_geocoder() -> None:
     """Drop this process's gazetteer index; the next query rebuilds it."""
-    _Cache.gazetteer = None
+    _gazetteer.clear()
 
 
 def geocode(text: str, limit: int = 5) -> list[Candidate]:

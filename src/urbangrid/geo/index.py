@@ -24,7 +24,6 @@ that rule, and the index returns exactly the same answers.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -35,6 +34,8 @@ import shapely
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+
+from urbangrid.core.cache import ProcessCache
 
 from .crs import check_lon_lat
 
@@ -293,12 +294,6 @@ class GridIndex:
 
 # --- the per-process index --------------------------------------------------------------
 
-class _Cache:
-    lock = threading.Lock()
-    index: GridIndex | None = None
-    checked_at = 0.0
-
-
 def _build_from_db() -> GridIndex:
     from django.db.models import Q
     from django.utils import timezone
@@ -332,26 +327,21 @@ def get_index() -> GridIndex:
     are noticed through :class:`~urbangrid.geo.models.GridRevision` within
     :data:`CHECK_SECONDS`.
     """
+    return _index()
+
+
+def _grid_revision() -> int:
     from .models import GridRevision
 
-    index = _Cache.index
-    now = time.monotonic()
-    if index is not None and now - _Cache.checked_at < CHECK_SECONDS:
-        return index
-    with _Cache.lock:
-        index = _Cache.index
-        if index is not None and now - _Cache.checked_at < CHECK_SECONDS:
-            return index
-        if index is None or GridRevision.current()[0] != index.revision:
-            index = _build_from_db()
-            _Cache.index = index
-        _Cache.checked_at = time.monotonic()
-        return index
+    return GridRevision.current()[0]
+
+
+_index = ProcessCache("grid_index", _build_from_db, ttl=None, revision=_grid_revision, check_every=CHECK_SECONDS)
 
 
 def invalidate_index() -> None:
     """Drop this process's index; the next :func:`get_index` rebuilds it."""
-    _Cache.index = None
+    _index.clear()
 
 
 def locate(lon: float, lat: float) -> GridLocation:

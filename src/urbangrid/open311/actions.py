@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from urbangrid.cases.actions import create_case, upload_attachment
 from urbangrid.cases.models import Source
 from urbangrid.core import files
+from urbangrid.core.cache import ProcessCache
 from urbangrid.core.models import Role, User
 from urbangrid.core.roles import RoleCode
 from urbangrid.workflow.errors import WorkflowError
@@ -27,8 +27,17 @@ from .validation import Submission
 
 PORTAL_USERNAME = "citizen-portal"
 #: Seconds an application found by its key stays cached in a worker process.
-KEY_CACHE_SECONDS = 5.0
-_key_cache: dict[str, tuple[float, Application | None]] = {}
+def _active_applications() -> dict[str, Application]:
+    apps = Application.objects.select_related("user").filter(is_active=True, user__is_active=True)
+    found = {}
+    for app in apps:
+        app.user.role_codes  # noqa: B018 - load the roles once with the cached account
+        found[app.key_hash] = app
+    return found
+
+
+#: Active applications by key hash, per process: cleared on changes here, re-read every 5 s.
+_key_cache = ProcessCache("open311_keys", _active_applications, ttl=5.0, models=[Application])
 
 
 def _service_account(username: str, name: str) -> User:
@@ -69,20 +78,7 @@ def rotate_key(app: Application) -> str:
 
 def application_for(key: str) -> Application | None:
     """The active application with this key (cached briefly per process), or None."""
-    digest = hash_key(key)
-    now = time.monotonic()
-    hit = _key_cache.get(digest)
-    if hit and now - hit[0] < KEY_CACHE_SECONDS:
-        return hit[1]
-    app = Application.objects.select_related("user").filter(key_hash=digest, is_active=True).first()
-    if app is not None and not app.user.is_active:
-        app = None
-    if app is not None:
-        app.user.role_codes  # noqa: B018 - load the roles once with the cached account
-    if len(_key_cache) > 1000:
-        _key_cache.clear()
-    _key_cache[digest] = (now, app)
-    return app
+    return _key_cache().get(hash_key(key))
 
 
 def fingerprint(data, files_, ignore: tuple[str, ...] = ("api_key",)) -> str:

@@ -4,7 +4,6 @@ GeoReport `request` records. Reporter personal data and staff names never leave 
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from urbangrid.cases.models import Case, Dispute, State
 from urbangrid.catalog.models import Category
+from urbangrid.core.cache import ProcessCache
 from urbangrid.core.models import Department
 from urbangrid.workflow.models import History
 
@@ -105,22 +105,18 @@ def public_text(text: str) -> str:
     return mask_personal(text)
 
 
-#: Seconds the services stay cached in a process (changes made in this process clear the
-#: cache at once, see signals.py; other processes see them after this delay).
-SERVICE_CACHE_SECONDS = 10.0
-_service_cache: dict[str, Any] = {"at": 0.0, "categories": None, "configs": None}
-
-
-def _services() -> dict[str, Any]:
+def _build_services() -> dict[str, Any]:
     from .models import Service
 
-    now = time.monotonic()
-    if _service_cache["categories"] is None or now - _service_cache["at"] > SERVICE_CACHE_SECONDS:
-        qs = Category.objects.filter(kind="event", parent__isnull=False, is_public=True, active=True)
-        categories = {c.pk: c for c in qs.select_related("parent").order_by("code")}
-        configs = Service.objects.filter(category_id__in=categories).prefetch_related("attributes__values")
-        _service_cache.update(at=now, categories=categories, configs={s.category_id: s for s in configs})
-    return _service_cache
+    qs = Category.objects.filter(kind="event", parent__isnull=False, is_public=True, active=True)
+    categories = {c.pk: c for c in qs.select_related("parent").order_by("code")}
+    configs = Service.objects.filter(category_id__in=categories).prefetch_related("attributes__values")
+    return {"categories": categories, "configs": {s.category_id: s for s in configs}}
+
+
+#: The services, cached per process: changes made in this process clear it at once (signals.py),
+#: other processes see them within 10 seconds.
+_services = ProcessCache("open311_services", _build_services, ttl=10.0)
 
 
 def public_categories() -> dict[int, Category]:
@@ -134,7 +130,7 @@ def service_configs() -> dict[int, Any]:
 
 
 def clear_service_cache() -> None:
-    _service_cache["categories"] = None
+    _services.clear()
 
 
 def published_sources() -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from urbangrid.core.cache import ProcessCache
 from urbangrid.open311 import public, ratelimit
 from urbangrid.open311.conf import conf
 from urbangrid.open311.errors import Open311Error
@@ -20,8 +20,19 @@ from urbangrid.workflow.errors import WorkflowError
 from . import actions
 from .forms import RatingForm, ReportForm
 
-MAP_CACHE_SECONDS = 300.0
-_map_cache: dict[str, Any] = {"at": 0.0, "data": None}
+
+def _build_map() -> dict[str, Any]:
+    from urbangrid.geo.models import AdminDivision, UnitGrid
+
+    rows = list(AdminDivision.objects.filter(level="community", geometry__isnull=False).values_list("name", "geometry"))
+    if not rows:
+        rows = list(UnitGrid.objects.values_list("code", "geometry"))
+    features = [{"type": "Feature", "properties": {"name": n}, "geometry": g} for n, g in rows]
+    return {"type": "FeatureCollection", "features": features}
+
+
+#: The portal's base map, per process, for five minutes.
+_map = ProcessCache("portal_map", _build_map, ttl=300.0)
 
 
 def _throttle(request: HttpRequest) -> None:
@@ -141,17 +152,6 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def map_data(request: HttpRequest) -> JsonResponse:
     """Community outlines (or unit grids when communities have none) as GeoJSON, for the map."""
-    now = time.monotonic()
-    if _map_cache["data"] is None or now - _map_cache["at"] > MAP_CACHE_SECONDS:
-        from urbangrid.geo.models import AdminDivision, UnitGrid
-
-        rows = list(
-            AdminDivision.objects.filter(level="community", geometry__isnull=False).values_list("name", "geometry")
-        )
-        if not rows:
-            rows = list(UnitGrid.objects.values_list("code", "geometry"))
-        features = [{"type": "Feature", "properties": {"name": n}, "geometry": g} for n, g in rows]
-        _map_cache.update(at=now, data={"type": "FeatureCollection", "features": features})
-    response = JsonResponse(_map_cache["data"])
+    response = JsonResponse(_map())
     response["Cache-Control"] = "public, max-age=300"
     return response
