@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.workflow.util import CN, at
+from tests.workflow.util import CN, at, exactly
 from urbangrid.workflow.definition import Context, I, InputType, T, Workflow, clean_inputs, is_empty
 from urbangrid.workflow.errors import Invalid
 
@@ -86,7 +86,7 @@ def test_choice():
     by_obj = I("c", "C", "choice", choices=lambda obj: [(obj.upper(), "X")])
     assert by_obj.clean(SimpleNamespace(obj="x"), "X") == "X"
     assert by_obj.choice_list("y") == [("Y", "X")]
-    with pytest.raises(ValueError, match=r"Choose one of: Y\."):
+    with pytest.raises(ValueError, match=exactly("Choose one of: Y.")):
         by_obj.clean(SimpleNamespace(obj="y"), "X")
     numbers = I("c", "C", "choice", choices=[(1, "one"), (2, "two")])
     assert ok(numbers, 2) == "2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,3 +27,8 @@ def history(obj) -> list:
 
 def actions(obj) -> list[str]:
     return [h.action for h in engine.history_for(obj)]
+
+
+def exactly(message: str) -> str:
+    """A `pytest.raises(match=...)` pattern for exactly this message."""
+    return "^" + re.escape(message) + "$"
