@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import desk, maps, views
+from . import desk, help, maps, views
 
 app_name = "web"
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("map/grids.geojson", maps.grids_geojson, name="grids_geojson"),
     path("map/workgrids.geojson", maps.work_grids_geojson, name="workgrids_geojson"),
     path("map/cases.geojson", maps.cases_geojson, name="cases_geojson"),
+    path("help/workflows/", help.workflows, name="workflows"),
+    path("help/workflows/<str:name>.svg", help.workflow_svg, name="workflow_svg"),
 ]
