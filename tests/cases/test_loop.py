@@ -204,20 +204,6 @@ def test_register_sets_urgency_and_the_combined_register_dispatch_limit(world):
     assert case.deadline - case.stage_started_at == timedelta(hours=2)
 
 
-@pytest.mark.parametrize(
-    ("who", "name"),
-    [("handler", "dispatch"), ("collector", "register"), ("operator", "close"), ("dispatcher", "register")],
-)
-def test_wrong_role_is_refused_and_changes_nothing(world, who, name):
-    case = report(world)
-    op(case, "accept", world.operator)
-    before = (case.state, case.version, History.objects.count())
-    with pytest.raises((NotAllowed, WrongState)):
-        actions.perform(case, name, getattr(world, who), version=case.version, data={"department": world.sanitation.pk})
-    case.refresh_from_db()
-    assert (case.state, case.version, History.objects.count()) == before
-
-
 def test_operation_in_wrong_state(world):
     case = report(world)
     with pytest.raises(WrongState, match="not possible"):
