@@ -15,15 +15,6 @@ def post(client, url, body):
     return client.post(url, data=json.dumps(body), content_type="application/json")
 
 
-@pytest.fixture
-def api(client, world):
-    def as_user(user):
-        client.force_login(user)
-        return client
-
-    return as_user
-
-
 def create(api, world, who=None, **extra):
     lon, lat = world.point()
     body = {"source": "collector", "category": "event:0102", "description": "路边垃圾", "lon": lon, "lat": lat, **extra}

@@ -7,7 +7,7 @@ import pytest
 from urbangrid.cases.models import Case
 from urbangrid.workflow.models import History
 
-from .test_api import api, create, post  # noqa: F401  (fixture)
+from .test_api import create, post
 
 
 @pytest.mark.parametrize(
