@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "urbangrid.catalog",
     "urbangrid.workflow",
     "urbangrid.cases",
+    "urbangrid.notify",
+    "urbangrid.evaluation",
     "urbangrid.open311",
     "urbangrid.portal",
     "urbangrid.web",
