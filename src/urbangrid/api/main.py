@@ -73,6 +73,7 @@ def _register_routers() -> None:
     api.add_router("/geo", geo_router)
     api.add_router("/cases", cases_router)
     api.add_router("/return-visits", "urbangrid.portal.api.router")
+    api.add_router("/evaluation", "urbangrid.evaluation.api.router")
 
 
 _register_routers()
