@@ -64,3 +64,16 @@ def test_an_operation_body_with_unknown_fields_is_refused(api, world):
     case_id = create(api, world).json()["id"]
     res = post(api(world.operator), f"/api/v1/cases/{case_id}/accept", {"version": 1, "department": 3})
     assert res.status_code == 400 and "department" in res.json()["error"]["fields"]
+
+
+def test_a_category_id_of_four_digits_is_an_id_not_a_code(world):
+    """Ids grow past 999 in a real database; digits without a leading zero are an id when one exists."""
+    from urbangrid.cases.actions import resolve_category
+    from urbangrid.cases.filters import filter_cases
+    from urbangrid.catalog.models import Category
+
+    big = Category.objects.create(
+        pk=1021, kind="event", code="0999", name="测试类", parent=world.garbage.parent, handle_unit="working_days"
+    )
+    assert resolve_category("1021") == big and resolve_category("0999") == big
+    assert list(filter_cases(world.operator, {"category": "1021"})) == []  # resolves, selects nothing

@@ -160,7 +160,10 @@ def resolve_category(value: Any) -> Category:
         if ":" in text:
             kind, _sep, code = text.partition(":")
             cat = qs.filter(kind=kind.strip(), code=code.strip()).first()
-        elif isinstance(value, int) or (text.isdigit() and len(text) not in (4, 5)):
+        elif isinstance(value, int) or (
+            text.isascii() and text.isdigit() and not text.startswith("0") and len(text) < 19
+            and qs.filter(pk=int(text)).exists()
+        ):
             cat = qs.filter(pk=int(text)).first()
         else:
             matches = list(qs.filter(code=text)[:2])

@@ -260,9 +260,14 @@ def _department(raw: Any) -> int:
     return pk
 
 
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and not text.startswith("0")
+
+
 def _category(raw: Any) -> Category:
-    """An id, "kind:code", or a code unique across kinds. Digits with a leading zero or of the
-    length of a minor code (4 or 5) are codes ("0102"); other digits are ids."""
+    """An id, "kind:code", or a code unique across kinds. Digits with a leading zero are codes
+    ("0102", as CJ/T 214 writes them); other digits are an id, or a (local) code when no category
+    has that id."""
     if isinstance(raw, Category):
         return raw
     qs = Category.objects.all()
@@ -275,7 +280,7 @@ def _category(raw: Any) -> Category:
             if kind not in CategoryKind.values:
                 raise ValueError(_("Unknown category kind “%(k)s”.") % {"k": kind})
             found = qs.filter(kind=kind, code=code).first()
-        elif text.isascii() and text.isdigit() and not (text.startswith("0") or len(text) in (4, 5)):
+        elif _is_id(text) and qs.filter(pk=_id(text)).exists():
             found = qs.filter(pk=_id(text)).first()
         else:
             matches = list(qs.filter(code=text)[:2])
