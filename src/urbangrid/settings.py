@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "urbangrid.cases",
     "urbangrid.notify",
     "urbangrid.evaluation",
+    "urbangrid.dashboard",
     "urbangrid.open311",
     "urbangrid.portal",
     "urbangrid.web",

@@ -14,5 +14,7 @@ urlpatterns = [
     path("open311/", include("urbangrid.open311.urls")),
     path("portal/", include("urbangrid.portal.urls")),
     path("m/", include("urbangrid.mobile.urls")),
+    path("evaluation/", include("urbangrid.evaluation.urls")),
+    path("dashboard/", include("urbangrid.dashboard.urls")),
     path("", include("urbangrid.web.urls")),
 ]

@@ -5,6 +5,7 @@ Parameters (all optional; a mapping such as `request.GET`, a dict or a schema's 
 
 * `state`: one or more states (repeated, a list, or comma-separated);
 * `grid` / `work_grid`: a unit grid or work grid code;
+* `street` / `community`: a street or community code (the case's location when reported);
 * `department`: a department id;
 * `category`: a category id, "kind:code" ("event:0102") or a code unique across kinds; a major
   class selects its minor classes;
@@ -12,7 +13,9 @@ Parameters (all optional; a mapping such as `request.GET`, a dict or a schema's 
 * `created_from` / `created_to`: a date or a date and time. A date "to" includes that whole day;
   a date and time "to" is exclusive. "from" is always inclusive. Times without an offset are
   in the current time zone;
-* `mine`: only the user's to-do (待办); `number`: one case number.
+* `mine`: only the user's to-do (待办); `number`: one case number;
+* `self_handled`: true: fixed on the spot by the collector (快速处置), false: not;
+* `reported_by`: the id of the staff user who reported the case (a collector's patrol reports).
 
 Bad values raise `Invalid` with a message per field (a 400, never a 500): unknown states,
 codes and ids, non-ASCII digits, numbers out of range, unparsable dates.
@@ -32,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.catalog.models import Category, CategoryKind
 from urbangrid.core.models import Department
-from urbangrid.geo.models import UnitGrid, WorkGrid
+from urbangrid.geo.models import AdminDivision, UnitGrid, WorkGrid
 from urbangrid.workflow.errors import Invalid
 
 from .models import Case, Source, State
@@ -52,6 +55,10 @@ PARAMETERS = (
     "created_to",
     "mine",
     "number",
+    "street",
+    "community",
+    "self_handled",
+    "reported_by",
 )
 LIGHTS = ("red", "yellow", "green")
 MAX_CODE = 40
@@ -76,6 +83,10 @@ class CaseFilter:
     created_before: datetime | None = None  # exclusive
     mine: bool = False
     number: str = ""
+    street: str = ""
+    community: str = ""
+    self_handled: bool | None = None
+    reported_by: int | None = None
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> CaseFilter:
@@ -95,6 +106,10 @@ class CaseFilter:
             "created_to": _to,
             "mine": _bool,
             "number": _number,
+            "street": _street,
+            "community": _community,
+            "self_handled": _bool,
+            "reported_by": _id,
         }
         for name, read in readers.items():
             raw = _many(params, name) if name == "state" else _one(params, name)
@@ -122,6 +137,10 @@ class CaseFilter:
             created_before=values.get("created_to"),
             mine=values.get("mine", False),
             number=values.get("number", ""),
+            street=values.get("street", ""),
+            community=values.get("community", ""),
+            self_handled=values.get("self_handled"),
+            reported_by=values.get("reported_by"),
         )
 
     def apply(self, qs: QuerySet[Case], user: Any, now: datetime | None = None) -> QuerySet[Case]:
@@ -136,6 +155,14 @@ class CaseFilter:
             qs = qs.filter(unit_grid__code=self.grid)
         if self.work_grid:
             qs = qs.filter(work_grid__code=self.work_grid)
+        if self.street:
+            qs = qs.filter(street__code=self.street)
+        if self.community:
+            qs = qs.filter(community__code=self.community)
+        if self.self_handled is not None:
+            qs = qs.filter(self_handled=self.self_handled)
+        if self.reported_by is not None:
+            qs = qs.filter(reported_by_id=self.reported_by)
         if self.department is not None:
             qs = qs.filter(department_id=self.department)
         if self.category is not None:
@@ -248,6 +275,20 @@ def _work_grid(raw: Any) -> str:
     code = _text(raw)
     if not WorkGrid.objects.filter(code=code).exists():
         raise ValueError(_("Unknown work grid “%(c)s”.") % {"c": code})
+    return code
+
+
+def _street(raw: Any) -> str:
+    code = _text(raw)
+    if not AdminDivision.objects.filter(code=code, level="street").exists():
+        raise ValueError(_("Unknown street “%(c)s”.") % {"c": code})
+    return code
+
+
+def _community(raw: Any) -> str:
+    code = _text(raw)
+    if not AdminDivision.objects.filter(code=code, level="community").exists():
+        raise ValueError(_("Unknown community “%(c)s”.") % {"c": code})
     return code
 
 
