@@ -7,6 +7,7 @@ app_name = "mobile"
 urlpatterns = [
     path("", views.home, name="home"),
     path("grids.geojson", views.my_grids, name="grids"),
+    path("categories.json", views.categories, name="categories"),
     path("report/", views.report, name="report"),
     path("cases/<int:case_id>/", views.case_page, name="case"),
     path("cases/<int:case_id>/op/<str:operation>/", views.operate, name="operate"),

@@ -1,4 +1,7 @@
-"""The collector's phone app (城管通) at /m/: my grids and tasks, reports (offline-safe), operations."""
+"""The phone app (城管通) at /m/ for every field role: collectors (my grids, tasks, reports that are
+safe offline, checks with the fix side by side) and department handlers (the department's to-do,
+sign, report the fix with photos, ask for a return or an extension). Other roles get a page that
+says where to go (access.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,6 @@ from urbangrid.cases.queries import todo_q, visible_cases
 from urbangrid.catalog.models import Category
 from urbangrid.core.roles import RoleCode as R
 from urbangrid.geo.models import UnitGrid
-from urbangrid.web.access import staff_required
 from urbangrid.web.shared import operations
 from urbangrid.web.shared.casepage import case_context, get_visible_case, tile_settings
 from urbangrid.web.shared.errors import apply_error
@@ -29,27 +31,44 @@ from urbangrid.web.shared.paging import paginate
 from urbangrid.web.shared.widgets import FastSelect, PhotoField
 from urbangrid.workflow.errors import WorkflowError
 
+from .access import phone_context, phone_required
 from .actions import submit_report
+from .fix import fix_of
+from .picker import picker_data
 
-collector_required = staff_required(R.COLLECTOR)
+collector_required = phone_required(R.COLLECTOR)
+field_required = phone_required()
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    return render(request, template, {**phone_context(request.user), **context}, status=status)
+
+
+@field_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The tasks waiting for the user in any of their roles (a handler: the department's cases in
+    handling), and for collectors their grids and recent reports."""
+    user = request.user
+    tasks = paginate(visible_cases(user).filter(todo_q(user)), "deadline", limit=30).items
+    context: dict[str, Any] = {"tasks": [(c, light_of(c), state_label(c)) for c in tasks], "tiles": tile_settings()}
+    if user.has_role(R.COLLECTOR):
+        mine = Case.objects.filter(reported_by=user).select_related("category").order_by("-pk")[:10]
+        context["mine"] = [(c, state_label(c)) for c in mine]
+        context["work_grids"] = user.work_grids.all()
+    if user.has_role(R.HANDLER):
+        context["department"] = user.department
+    return _render(request, "mobile/home.html", context)
 
 
 @collector_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    tasks = paginate(visible_cases(user).filter(todo_q(user)), "deadline", limit=30).items
-    mine = Case.objects.filter(reported_by=user).select_related("category").order_by("-pk")[:10]
-    return render(
-        request,
-        "mobile/home.html",
-        {
-            "tasks": [(c, light_of(c), state_label(c)) for c in tasks],
-            "mine": [(c, state_label(c)) for c in mine],
-            "work_grids": user.work_grids.all(),
-            "tiles": tile_settings(),
-        },
-    )
+def categories(request: HttpRequest) -> JsonResponse:
+    """The category picker's data: every active minor class with kind, major class, code, name,
+    synonyms and pinyin, the collector's recent choices first."""
+    response = JsonResponse(picker_data(request.user), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @collector_required
@@ -98,7 +117,7 @@ def report(request: HttpRequest) -> HttpResponse:
     without script the form posts normally."""
     if request.method != "POST":
         form = ReportForm(initial={"client_id": uuid.uuid4()})
-        return render(request, "mobile/report.html", {"form": form, "tiles": tile_settings()})
+        return _render(request, "mobile/report.html", {"form": form, "tiles": tile_settings()})
     form = ReportForm(request.POST, request.FILES)
     if form.is_valid():
         f = form.cleaned_data
@@ -130,17 +149,23 @@ def report(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
         errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
         return JsonResponse({"error": {"message": _("The report was not accepted."), "fields": errors}}, status=400)
-    return render(request, "mobile/report.html", {"form": form, "tiles": tile_settings()}, status=400)
+    return _render(request, "mobile/report.html", {"form": form, "tiles": tile_settings()}, status=400)
 
 
-@collector_required
+def _case_context(request: HttpRequest, case: Case, forms_: list[Any] | None = None) -> dict[str, Any]:
+    context = case_context(request, case, forms_)
+    context["fix"] = fix_of(case)
+    return context
+
+
+@field_required
 @require_GET
 def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_visible_case(request, case_id)
-    return render(request, "mobile/case.html", case_context(request, case))
+    return _render(request, "mobile/case.html", _case_context(request, case))
 
 
-@collector_required
+@field_required
 @require_POST
 def operate(request: HttpRequest, case_id: int, operation: str) -> HttpResponse:
     case = get_visible_case(request, case_id)
@@ -153,9 +178,9 @@ def operate(request: HttpRequest, case_id: int, operation: str) -> HttpResponse:
     forms_ = operations.forms_for(case, request.user)
     if outcome.form is not None:
         forms_ = operations.replace_form(forms_, outcome.form)
-    context = case_context(request, case, forms_)
+    context = _case_context(request, case, forms_)
     context["open_operation"] = operation
-    return render(request, "mobile/case.html", context, status=outcome.status)
+    return _render(request, "mobile/case.html", context, status=outcome.status)
 
 
 # --- PWA ------------------------------------------------------------------------------------
@@ -183,6 +208,8 @@ def manifest(request: HttpRequest) -> JsonResponse:
 SHELL = [
     "mobile/app.css",
     "mobile/app.js",
+    "mobile/picker.js",
+    "mobile/photos.js",
     "web/map.js",
     "web/app.js",
     "vendor/leaflet/leaflet.js",
@@ -197,7 +224,12 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "mobile/sw.js",
-        {"shell": [static(p) for p in SHELL], "pages": [reverse("mobile:home"), reverse("mobile:report")]},
+        {
+            "shell": [static(p) for p in SHELL],
+            "pages": [reverse("mobile:home"), reverse("mobile:report")],
+            "data": [reverse("mobile:categories"), reverse("mobile:grids")],
+            "case_prefix": reverse("mobile:home") + "cases/",
+        },
         content_type="application/javascript",
     )
     response["Cache-Control"] = "no-cache"

@@ -105,12 +105,37 @@
   if (window.indexedDB) { flush(); setInterval(function () { if (navigator.onLine) flush(); }, 5000); }
 
   // --- maps -------------------------------------------------------------------------------
-  function gridsLayer(map, el, fit) {
+  /* Is [lon, lat] inside a GeoJSON Polygon or MultiPolygon (holes excluded)? */
+  function inRing(pt, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > pt[1]) !== (yj > pt[1]) && pt[0] < (xj - xi) * (pt[1] - yi) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+  function inPolygon(pt, rings) {
+    if (!rings.length || !inRing(pt, rings[0])) return false;
+    for (var k = 1; k < rings.length; k++) if (inRing(pt, rings[k])) return false;
+    return true;
+  }
+  function inFeatures(pt, features) {
+    return features.some(function (f) {
+      var g = f.geometry || {};
+      if (g.type === "Polygon") return inPolygon(pt, g.coordinates);
+      if (g.type === "MultiPolygon") return g.coordinates.some(function (p) { return inPolygon(pt, p); });
+      return false;
+    });
+  }
+  window.urbangridInFeatures = inFeatures;
+
+  function gridsLayer(map, el, fit, done) {
     if (!el.dataset.grids) return;
     fetch(el.dataset.grids, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (fc) {
       var layer = L.geoJSON(fc, { style: { color: "#1a56c4", weight: 2, fillOpacity: 0.06 }, interactive: false }).addTo(map);
       if (fit && fc.features.length) map.fitBounds(layer.getBounds(), { maxZoom: 18 });
-    });
+      if (done) done(fc);
+    }).catch(function () { /* offline: the map works without the grids */ });
   }
   var homeMap = document.getElementById("m-map");
   if (homeMap && window.L) {
@@ -125,17 +150,39 @@
   var lon = form.querySelector("[name=lon]"), lat = form.querySelector("[name=lat]");
   var posStatus = document.getElementById("pos-status");
   var result = document.getElementById("report-result");
+  var warning = document.getElementById("grid-warning");
   var pinEl = document.getElementById("pin-map");
   var pinMap = window.urbangridBaseMap(pinEl);
   pinMap.setView([30.63, 120.55], 16);
-  gridsLayer(pinMap, pinEl, true);
-  var pin = null;
+  var pin = null, grids = null;
+  /* The warning when the point is outside the collector's grids (advice only: the server
+     locates the point again when the report arrives and says so on the case page). */
+  function checkGrid() {
+    if (!warning) return;
+    var outside = !!(pin && grids && grids.features.length) &&
+      !inFeatures([parseFloat(lon.value), parseFloat(lat.value)], grids.features);
+    warning.hidden = !outside;
+    pinEl.dataset.outside = outside ? "1" : "0";
+  }
+  /* The pin stays in view: whatever moved the map (fitting the grids, a new position). */
+  function keepPinVisible() {
+    if (!pin) return;
+    var at = pin.getLatLng();
+    if (!pinMap.getBounds().pad(-0.1).contains(at)) pinMap.panTo(at);
+  }
+  gridsLayer(pinMap, pinEl, true, function (fc) {
+    grids = fc;
+    keepPinVisible();
+    checkGrid();
+  });
   function setPos(lo, la, label) {
     lon.value = lo.toFixed(7); lat.value = la.toFixed(7);
     posStatus.textContent = label + ": " + lo.toFixed(6) + ", " + la.toFixed(6);
     pinEl.dataset.lon = lon.value;
     if (pin) pin.setLatLng([la, lo]);
-    else pin = L.marker([la, lo], { icon: window.urbangridCaseIcon("reported"), keyboard: false }).addTo(pinMap);
+    else pin = L.marker([la, lo], { icon: window.urbangridCaseIcon("reported"), keyboard: false, zIndexOffset: 1000 }).addTo(pinMap);
+    keepPinVisible();
+    checkGrid();
   }
   pinMap.on("click", function (e) { setPos(e.latlng.lng, e.latlng.lat, form.dataset.labelPin); });
   function locate() {
@@ -184,6 +231,7 @@
         result.className = "queued";
         form.reset();
         lon.value = ""; lat.value = "";
+        if (warning) warning.hidden = true;
         button.disabled = false;
         return queue.all().then(function (rest) { showQueue(rest.length, false); });
       });
