@@ -108,3 +108,236 @@ class DailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.dim}{self.key} {self.counter}={self.value}"
+
+
+# --- scoring rules, published months, bulletin templates (evaluation/scoring.py, publish.py) --------
+
+#: object types a scoring rule can rank (the API's {object_type}s)
+SCORED_TYPES = [
+    ("street", _("streets")),
+    ("district", _("districts")),
+    ("community", _("communities")),
+    ("work_grid", _("work grids")),
+    ("unit_grid", _("unit grids")),
+    ("department", _("departments")),
+    ("collector", _("collectors")),
+    ("operator", _("operators")),
+    ("shift_leader", _("shift leaders")),
+    ("dispatcher", _("dispatchers")),
+]
+
+
+def default_levels() -> list[list]:
+    """§8.6: score threshold and level name, highest first."""
+    return [[90, "优秀"], [80, "良好"], [60, "合格"], [0, "不合格"]]
+
+
+class ScoringRule(models.Model):
+    """One dated version of a bureau's scoring rule (考核办法) for an object type. The version
+    with the latest `valid_from` on or before a month's first day (then the highest version)
+    applies to that month. A version used by a published month is locked: change the rule by
+    adding a new version."""
+
+    object_type = models.CharField(_("object type"), max_length=16, choices=SCORED_TYPES)
+    name = models.CharField(_("name"), max_length=120)
+    version = models.PositiveIntegerField(_("version"), editable=False)
+    valid_from = models.DateField(_("valid from"), help_text=_("Applies to months whose first day is on or after."))
+    active = models.BooleanField(_("active"), default=True)
+    base_points = models.DecimalField(
+        _("base points"), max_digits=9, decimal_places=3, default=0, help_text=_("Points before the terms are added.")
+    )
+    levels = models.JSONField(
+        _("levels"),
+        default=default_levels,
+        help_text=_("[[threshold, name], …], highest first: a score at or above a threshold gets its level."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+        ordering = ["object_type", "-valid_from", "-version"]
+        constraints = [models.UniqueConstraint(fields=["object_type", "version"], name="scoringrule_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version} ({self.get_object_type_display()}, {self.valid_from})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.version:
+            last = ScoringRule.objects.filter(object_type=self.object_type).aggregate(m=models.Max("version"))["m"]
+            self.version = (last or 0) + 1
+        super().save(*args, **kwargs)
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.pk) and self.published_months.exists()
+
+
+class TermKind(models.TextChoices):
+    WEIGHTED = "weighted", _("weighted: value × weight")
+    BAND = "band", _("band table: points by value range")
+    DEDUCTION = "deduction", _("deduction: points off per count")
+    TARGET = "target", _("target: full points at the target, points per percentage point above / below")
+    MONEY = "money", _("money: yuan per percentage point above / below the target")
+
+
+class ScoringTerm(models.Model):
+    """One term of a rule. Indicator values come from the registry (docs/indicators.md); the
+    indicator "score" in a money term is the rule's total score."""
+
+    rule = models.ForeignKey(ScoringRule, on_delete=models.CASCADE, related_name="terms", verbose_name=_("rule"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    kind = models.CharField(_("kind"), max_length=12, choices=TermKind.choices, default=TermKind.WEIGHTED)
+    indicator = models.CharField(_("indicator"), max_length=64)
+    label = models.CharField(_("label"), max_length=120, blank=True)
+    weight = models.DecimalField(_("weight"), max_digits=9, decimal_places=4, default=1)
+    invert = models.BooleanField(_("use 100 − value"), default=False)
+    missing_value = models.DecimalField(
+        _("value when missing"),
+        max_digits=12,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("A rate without denominator; empty: the term gives 0 (money: nothing)."),
+    )
+    bands = models.JSONField(
+        _("bands"), default=list, blank=True, help_text=_("[[bound, points], …] for band terms, in any order.")
+    )
+    band_mode = models.CharField(
+        _("band mode"),
+        max_length=8,
+        choices=[("at_least", _("value ≥ bound")), ("at_most", _("value ≤ bound"))],
+        default="at_least",
+    )
+    per_unit = models.DecimalField(
+        _("points per count"), max_digits=9, decimal_places=3, default=0, help_text=_("Deduction terms.")
+    )
+    target = models.DecimalField(_("target"), max_digits=12, decimal_places=3, null=True, blank=True)
+    full_points = models.DecimalField(_("points at target"), max_digits=9, decimal_places=3, default=0)
+    above = models.DecimalField(
+        _("per point above"),
+        max_digits=9,
+        decimal_places=3,
+        default=0,
+        help_text=_("Points (target terms) or yuan (money terms) per percentage point above the target."),
+    )
+    below = models.DecimalField(
+        _("per point below"),
+        max_digits=9,
+        decimal_places=3,
+        default=0,
+        help_text=_("Points (target terms) or yuan (money terms) per percentage point below the target."),
+    )
+    cap = models.DecimalField(
+        _("limit"),
+        max_digits=12,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Target terms: at most these points; deductions: at most this much off; money: at most this much."),
+    )
+
+    class Meta:
+        verbose_name = _("scoring term")
+        verbose_name_plural = _("scoring terms")
+        ordering = ["rule", "order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.indicator}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .scoring import validate_term
+
+        try:
+            object_type = self.rule.object_type or None
+        except ScoringRule.DoesNotExist:
+            object_type = None
+        errors = validate_term(self.as_dict(), object_type)
+        if errors:
+            raise ValidationError(errors)
+
+    def as_dict(self) -> dict:
+        def d(x):
+            return None if x is None else str(x)
+
+        return {
+            "kind": self.kind,
+            "indicator": self.indicator,
+            "label": self.label,
+            "weight": d(self.weight),
+            "invert": self.invert,
+            "missing_value": d(self.missing_value),
+            "bands": self.bands or [],
+            "band_mode": self.band_mode,
+            "per_unit": d(self.per_unit),
+            "target": d(self.target),
+            "full_points": d(self.full_points),
+            "above": d(self.above),
+            "below": d(self.below),
+            "cap": d(self.cap),
+        }
+
+
+class PublishedMonth(models.Model):
+    """A frozen month (发布): the rule version and its definition, the input indicator values,
+    the scores, ranks, levels and money. Read, never recomputed. A correction is a new version
+    with a reason; the newest version is the current one."""
+
+    period = models.CharField(_("month"), max_length=7)  # 2026-11
+    object_type = models.CharField(_("object type"), max_length=16, choices=SCORED_TYPES)
+    scope = models.CharField(_("scope"), max_length=64, default="city")
+    version = models.PositiveIntegerField(_("version"))
+    rule = models.ForeignKey(
+        ScoringRule, on_delete=models.PROTECT, related_name="published_months", verbose_name=_("rule version")
+    )
+    rule_definition = models.JSONField(_("rule definition"))
+    counting_rules = models.JSONField(_("counting rules"))
+    inputs = models.JSONField(_("input values"))
+    results = models.JSONField(_("results"))
+    adjustments = models.JSONField(_("adjustments"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    published_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("published by")
+    )
+    published_at = models.DateTimeField(_("published"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("published month")
+        verbose_name_plural = _("published months")
+        ordering = ["-period", "object_type", "scope", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "object_type", "scope", "version"], name="publishedmonth_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.object_type} {self.scope} v{self.version}"
+
+
+class BulletinTemplate(models.Model):
+    """The monthly bulletin (《数字城管》通报) as a Django template the bureau edits; the newest
+    active one is used. It sees only plain figures (see docs/evaluation.md)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    body = models.TextField(_("template"))
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("bulletin template")
+        verbose_name_plural = _("bulletin templates")
+        ordering = ["-updated_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .reports import check_template
+
+        error = check_template(self.body)
+        if error:
+            raise ValidationError({"body": error})
