@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import PHONE, axe_violations
+from tests.browser.conftest import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,18 +46,6 @@ def photos(tmp_path: Path) -> list[Path]:
         Image.new("RGB", (640, 480), colour).save(path)
         out.append(path)
     return out
-
-
-@pytest.fixture
-def axe_check():
-    """axe-core as in conftest, but blind to the header's live badge (#live), which belongs to the
-    live-counts feature and is checked by its own tests (tests/browser/test_a11y.py)."""
-
-    def check(page) -> None:
-        found = [v for v in axe_violations(page) if any(n != ["#live"] for n in v["nodes"])]
-        assert not found, f"accessibility violations on {page.url}: {found}"
-
-    return check
 
 
 def login(page, user) -> None:
