@@ -434,6 +434,16 @@ URBAN_LOOP = Workflow(
             timer="check",
         ),
         T(
+            "auto_send_check",
+            S.FEEDBACK,
+            S.CHECKING,
+            roles=(),
+            system=True,
+            label=_("automatic send for on-site check"),
+            help=_('With URBANGRID["AUTO_SEND_CHECK"]: right after the feedback, without an operator.'),
+            timer="check",
+        ),
+        T(
             "check_pass",
             S.CHECKING,
             S.PENDING_CLOSE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -248,6 +249,9 @@ def sign(ctx: Context) -> None:
 def feedback(ctx: Context) -> None:
     ctx.obj.handled_at = ctx.now
     ctx.payload["result"] = str(ctx.data.get("result", ""))
+    if auto_send_check_enabled():
+        case = ctx.obj
+        ctx.after_write.append(lambda entry: auto_send_check(case))
 
 
 def rework(ctx: Context) -> None:
@@ -420,6 +424,28 @@ def auto_dispatch(case: Case) -> None:
         return
     with transaction.atomic():
         engine.transition(case, "auto_dispatch", SYSTEM, version=case.version, data={"department": rule.department_id})
+
+
+# --- automatic send for check (自动派发核查) ------------------------------------------------------
+
+
+def auto_send_check_enabled() -> bool:
+    """URBANGRID["AUTO_SEND_CHECK"] (default False; else the environment's URBANGRID_AUTO_SEND_CHECK)."""
+    value = settings.URBANGRID.get("AUTO_SEND_CHECK")
+    if value is None:
+        value = os.environ.get("URBANGRID_AUTO_SEND_CHECK", "").strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def auto_send_check(case: Case) -> None:
+    """After the feedback: hand the case to its grid's collectors for the on-site check, without
+    an operator (same transaction); left to the operator when the grid has no collector."""
+    from urbangrid.workflow import engine
+
+    if not case.work_grid_id or not case.work_grid.collectors.filter(is_active=True).exists():
+        return
+    with transaction.atomic():
+        engine.transition(case, "auto_send_check", SYSTEM, version=case.version)
 
 
 # --- timers -------------------------------------------------------------------------------------

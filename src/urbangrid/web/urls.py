@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import desk, help, maps, views
+from . import desk, help, live, maps, views
 
 app_name = "web"
 
@@ -27,4 +27,5 @@ urlpatterns = [
     path("map/cases.geojson", maps.cases_geojson, name="cases_geojson"),
     path("help/workflows/", help.workflows, name="workflows"),
     path("help/workflows/<str:name>.svg", help.workflow_svg, name="workflow_svg"),
+    path("live/counts.json", live.counts, name="live_counts"),
 ]

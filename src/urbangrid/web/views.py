@@ -20,7 +20,7 @@ from urbangrid.core.roles import RoleCode as R
 from urbangrid.workflow import kit
 from urbangrid.workflow.models import Attachment
 
-from . import lists
+from . import lists, live
 from .access import primary_role, staff_required
 from .export import xlsx_response
 from .shared import operations
@@ -80,6 +80,10 @@ def _show(value: Any) -> str:
 @staff_required()
 @require_GET
 def case_list(request: HttpRequest, kind: str) -> HttpResponse:
+    fragment = kind == "todo" and "fragment" in request.GET  # live.js: rows and counts only
+    if fragment:
+        request.GET = request.GET.copy()
+        del request.GET["fragment"]
     form, qs, sort = _list(request, kind)
     try:
         page = lists.paginate(qs, sort, request.GET.get("cursor", ""))
@@ -108,7 +112,8 @@ def case_list(request: HttpRequest, kind: str) -> HttpResponse:
     }
     if kind == "todo":
         context["counts"] = lists.todo_counts(request.user)
-    return render(request, "web/case_list.html", context, status=400 if form.invalid else 200)
+    template = "web/partials/todo_live.html" if fragment else "web/case_list.html"
+    return render(request, template, context, status=400 if form.invalid else 200)
 
 
 @staff_required()
@@ -131,6 +136,7 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_visible_case(request, case_id)
+    live.mark_read(request.user, case)
     return render(request, "web/case_detail.html", case_context(request, case))
 
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import clock, store
+from . import clock, holders, store
 from .clock import WARN_FRACTION, add_time, minutes_between
 from .definition import Context, Transition, Workflow, clean_inputs, pick_role
 from .errors import Conflict, Invalid, NotAllowed, WorkflowError, WrongState
@@ -126,7 +126,17 @@ def _step(obj, t: Transition, wf: Workflow, actor, version: int, data, now: date
         raise _Stale
     for after in ctx.after_write:
         after(entry)
+    _work_arrived(obj, entry, moved=bool(t.target), request_made=before.get("pending_request") != obj.pending_request)
     return entry
+
+
+def _work_arrived(obj, entry: History, *, moved: bool, request_made: bool) -> None:
+    """After-write hook (待办到达): tell the people who hold `obj` now (`holders`). It decides
+    nothing about the step; delivery outside the database happens after the commit."""
+    if moved:
+        holders.on_state_entered(obj, entry)
+    elif request_made and obj.pending_request:
+        holders.on_request_made(obj, entry)
 
 
 def transition(
@@ -207,6 +217,7 @@ def create(
             clock.apply_named_clocks(ctx, t.clocks)
         for after in ctx.after_write:
             after(entry)
+        _work_arrived(obj, entry, moved=True, request_made=False)
     return entry
 
 

@@ -1,5 +1,10 @@
 """Who holds what (待办), derived from the definitions' `Hold`s and approvals: to-do filters for a
-person and the people to tell about an object. Generic over every registered workflow."""
+person and the people to tell about an object. Generic over every registered workflow.
+
+Work arrived (待办到达): the engine calls `on_state_entered` after a step moved an object to a
+state, and `on_request_made` after a step made a request that needs approval; the new holders
+get a notification of kind "assigned". Every notification is also announced with the `notified`
+signal (the notify app delivers it to SMS, WeCom/DingTalk or e-mail after the commit)."""
 
 from __future__ import annotations
 
@@ -8,16 +13,32 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from django.dispatch import Signal
+from django.utils.translation import gettext as _
 
 from .definition import Hold
 from .models import Notification
 from .registry import registration, visible_objects, workflow_for
 
+#: kind of the notifications telling holders that work arrived
+ASSIGNED = "assigned"
+#: the key of the to-do bucket of pending requests (approvals) in `labelled_buckets`
+APPROVALS = "approvals"
+
+#: sent after `notify` wrote notifications (inside the caller's transaction): `notifications`
+notified = Signal()
+
 
 def todo_buckets(model: type, user) -> list[Q]:
     """One Q per (definition, state, hold) that `user` holds, and per pending request they must
     decide. Combine them as the caller's database likes (OR, or a UNION of indexed queries)."""
-    buckets: list[Q] = []
+    return [q for _key, _label, q in labelled_buckets(model, user)]
+
+
+def labelled_buckets(model: type, user) -> list[tuple[str, str, Q]]:
+    """`todo_buckets` with a key and a label each: the state code and its label, or
+    `APPROVALS` for pending requests the user must decide (badge counts per bucket)."""
+    buckets: list[tuple[str, str, Q]] = []
     reg = registration(model)
     several = len(reg.workflows) > 1
     for wf in reg.workflows.values():
@@ -34,11 +55,13 @@ def todo_buckets(model: type, user) -> list[Q]:
                 if extra is None:
                     continue
                 q &= extra
-            buckets.append(variant & q)
+            key = "+".join(states)
+            buckets.append((key, " / ".join(wf.state_label(s) for s in states), variant & q))
         roles = {a.approver for a in wf.approvals} | {a.higher for a in wf.approvals if a.higher}
         mine = sorted(r for r in roles if user.has_role(r))
         if mine:
-            buckets.append(variant & ~Q(pending_request="") & Q(pending_approver__in=mine))
+            q = variant & ~Q(pending_request="") & Q(pending_approver__in=mine)
+            buckets.append((APPROVALS, _("approvals"), q))
     return buckets
 
 
@@ -53,12 +76,16 @@ def todo_q(model: type, user) -> Q:
 def holders(obj) -> list[Any]:
     """The people holding `obj` now: per `Hold` of its state, `users(obj)` or the role's users
     whose scope covers the object; plus the approver of a pending request."""
-    from urbangrid.core.models import User
-
     wf = workflow_for(obj)
     holds: list[Hold] = list(wf.holders.get(obj.state, ()))
     if obj.pending_request and obj.pending_approver:
         holds.append(Hold(obj.pending_approver))
+    return _people(obj, holds)
+
+
+def _people(obj, holds: Iterable[Hold]) -> list[Any]:
+    from urbangrid.core.models import User
+
     people: dict[int, Any] = {}
     for hold in holds:
         if hold.users is not None:
@@ -82,4 +109,53 @@ def notify(users: Iterable[Any], obj, kind: str, message: str) -> int:
         Notification(user=u, content_type=ct, object_id=obj.pk, kind=kind, message=str(message)[:300]) for u in users
     ]
     Notification.objects.bulk_create(rows)
+    if rows:
+        told = getattr(obj, "_told_in_step", None)
+        if told is None or told[0] != obj.version:
+            told = (obj.version, set())
+            obj._told_in_step = told
+        told[1].update(r.user_id for r in rows)
+        notified.send(sender=Notification, notifications=rows)
     return len(rows)
+
+
+# --- work arrived (待办到达) -------------------------------------------------------------------
+
+
+def _already_told(obj, entry) -> set[int]:
+    """People the step's effects told about `obj` already (e.g. "re-check this"): one message
+    per person and step."""
+    told = getattr(obj, "_told_in_step", None)
+    if told is None or told[0] not in (entry.seq - 1, entry.seq):
+        return set()
+    return told[1]
+
+
+def _assigned(obj, entry, people: Iterable[Any], state_text: str) -> int:
+    skip = _already_told(obj, entry) | {entry.actor_id}
+    wf = workflow_for(obj)
+    text = _("New to-do: %(what)s %(obj)s, %(state)s.") % {"what": wf.label or "", "obj": obj, "state": state_text}
+    return notify([u for u in people if u.pk not in skip], obj, ASSIGNED, " ".join(text.split()))
+
+
+def on_state_entered(obj, entry) -> int:
+    """After a step moved `obj` to a state (`entry` is its history entry, written in the same
+    transaction): tell the state's holders, except the actor. Nothing when a later automatic
+    step (run by the step's after-write work) already moved the object on: that step tells its
+    own holders."""
+    if obj.version != entry.seq or obj.state != entry.to_state:
+        return 0
+    wf = workflow_for(obj)
+    if obj.state in wf.final:
+        return 0
+    return _assigned(obj, entry, holders(obj), wf.state_label(obj.state))
+
+
+def on_request_made(obj, entry) -> int:
+    """After a step made a request that needs approval: tell its approvers."""
+    if obj.version != entry.seq or not (obj.pending_request and obj.pending_approver):
+        return 0
+    wf = workflow_for(obj)
+    approval = wf.approval_by_kind.get(obj.pending_request)
+    what = str(approval.label) if approval else obj.pending_request
+    return _assigned(obj, entry, _people(obj, [Hold(obj.pending_approver)]), what)
