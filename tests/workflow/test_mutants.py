@@ -262,3 +262,61 @@ def test_link_without_an_actor(people):
     made = engine.link_objects(a, b, "related", None, now=NOW)
     assert made.created_by is None
     assert (history(a)[-1].actor, history(a)[-1].department_id) == (None, None)
+
+
+def test_lock_reads_the_row_with_its_related_rows(people, django_assert_num_queries):
+    from django.db import transaction
+
+    from urbangrid.workflow import store
+
+    t = _ticket(people)
+    with transaction.atomic():
+        locked = store.lock(Ticket, t.pk)
+    with django_assert_num_queries(0):
+        assert locked.department == people.dept
+    assert (locked.pk, locked.version) == (t.pk, 2)
+
+
+def test_each_object_has_its_own_chain(people):
+    """Entries are chained per object: not to another model's object with the same id, nor to
+    another object of the same model."""
+    i, h, h2 = Inspection(pk=500), Hazard(pk=500), Hazard(pk=501)
+    engine.create(i, "start", people.inspector, now=NOW)
+    for obj in (h, h2):
+        engine.create(obj, "raise", people.inspector, data={"title": str(obj.pk)}, now=NOW)
+    step(h2, "fix", people.handler, NOW)
+    step(h, "fix", people.handler, NOW)
+    step(i, "close", people.inspector, NOW)
+    for obj in (i, h, h2):
+        first, second = history(obj)
+        assert (first.prev_hash, second.prev_hash) == ("", first.hash)
+
+
+def test_creating_over_an_existing_row_is_refused(people):
+    from django.db import IntegrityError, connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    h = Hazard()
+    engine.create(h, "raise", people.inspector, data={"title": "first"}, now=NOW)
+    with CaptureQueriesContext(connection) as queries, pytest.raises(IntegrityError), transaction.atomic():
+        engine.create(Hazard(pk=h.pk), "raise", people.inspector, data={"title": "second"}, now=NOW)
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert Hazard.objects.get().title == "first"
+
+
+def test_a_stage_ended_exactly_at_its_deadline_is_not_overdue(people):
+    t = _ticket(people, kind="simple")  # due 10-12 15:00
+    entry = step(t, "finish", people.handler, at(2026, 10, 12, 15))
+    assert (entry.overdue, entry.time_used_minutes) == (False, 240)
+
+
+def test_no_deadline_is_never_provisional():
+    from types import SimpleNamespace
+
+    from urbangrid.workflow import clock
+
+    obj = SimpleNamespace()
+    clock.set_deadline(obj, NOW, None, True)
+    assert (obj.deadline, obj.deadline_provisional, obj.warn_at) == (None, False, None)
+    clock.set_deadline(obj, NOW, at(2026, 10, 12, 13), True)
+    assert (obj.deadline, obj.deadline_provisional, obj.warn_at) == (at(2026, 10, 12, 13), True, at(2026, 10, 12, 12))

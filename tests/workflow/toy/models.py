@@ -17,6 +17,9 @@ class Ticket(WorkflowObject):
     )
     note = models.CharField(max_length=100, blank=True)
 
+    #: read with the row when the engine locks it (`store.lock`)
+    workflow_related = ("department",)
+
     def __str__(self) -> str:
         return f"T{self.pk}"
 
