@@ -431,7 +431,6 @@ def html_to_pdf(html: str, *, timeout: int = 90) -> bytes:
             "--disable-background-networking",
             "--disable-component-update",
             "--no-first-run",
-            "--blink-settings=scriptEnabled=false",
             "--proxy-server=http://127.0.0.1:9",
             "--no-pdf-header-footer",
             f"--user-data-dir={tmp}/profile",
