@@ -51,12 +51,27 @@ def _ensure_data_dir() -> None:
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
+#: `urbangrid demo` builds this many of the year's most recent days before it serves; the older
+#: days follow in a background process (see README, Quick start)
+DEMO_RECENT_DAYS = 60
+
+
 def demo(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="urbangrid demo", description="Run the demo city on the embedded database.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-serve", action="store_true", help="prepare the database and print logins, then exit")
+    parser.add_argument("--live", action="store_true", help="keep the city moving: new reports, people at work")
+    parser.add_argument("--minutes", type=float, default=None, help="--live: stop moving after this many minutes")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the demo city and of --live")
+    parser.add_argument("--year-cases", type=int, default=None, help="reports in the demo year (default 25,000)")
+    parser.add_argument(
+        "--recent-days",
+        type=int,
+        default=DEMO_RECENT_DAYS,
+        help=f"days of the year built before serving (default {DEMO_RECENT_DAYS}); the rest in the background",
+    )
     args = parser.parse_args(argv)
     # The demo opts in to the public demo key when no SECRET_KEY is set (see settings.py).
     os.environ.setdefault("URBANGRID_DEMO", "1")
@@ -64,14 +79,52 @@ def demo(argv: list[str]) -> None:
     _ensure_data_dir()
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("load_demo", if_empty=True)
-    call_command("collectstatic", interactive=False, verbosity=0)
-    from urbangrid.demo.builder import print_logins
+    from urbangrid.demo.builder import DEMO_SEED, print_logins, year_to_finish
 
+    call_command("migrate", interactive=False, verbosity=0)
+    options = {"if_empty": True, "seed": DEMO_SEED if args.seed is None else args.seed}
+    if args.year_cases is not None:
+        options["year_cases"] = args.year_cases
+    if args.recent_days and args.recent_days < 365 and not args.no_serve:
+        options["recent_days"] = args.recent_days
+    call_command("load_demo", **options)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    children = []
+    if year_to_finish() is not None:
+        if args.no_serve:
+            print("Building the older days of the demo year…", flush=True)
+            call_command("demo_year")
+        else:
+            print(
+                "\nThe demo serves now with the most recent weeks of its year; the older months are being built\n"
+                "in the background (one day after another, newest first; about 10-20 minutes on 2 cores).\n"
+                "Statistics over the whole year are complete when it prints “demo year complete”.",
+                flush=True,
+            )
+            children.append(_child(["demo_year", "--nice", "10"]))
     print_logins(f"http://{args.host}:{args.port}")
-    if not args.no_serve:
-        _serve(args.host, args.port, args.workers)
+    if args.live:
+        seed = ["--seed", str(args.seed)] if args.seed is not None else []
+        minutes = ["--minutes", str(args.minutes)] if args.minutes else []
+        if args.no_serve:
+            call_command("live", *seed, *minutes)
+        else:
+            children.append(_child(["live", *seed, *minutes]))
+    try:
+        if not args.no_serve:
+            _serve(args.host, args.port, args.workers)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+
+def _child(command: list[str]):
+    """Another `urbangrid` command next to the server, in this terminal (Ctrl-C stops it too)."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "urbangrid.cli", *command], env=env)
 
 
 def serve(argv: list[str]) -> None:

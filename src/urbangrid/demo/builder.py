@@ -1,17 +1,17 @@
 """The demo city (演示城市): a reproducible district with its organisation, people, base data
-and a few hundred cases at every stage of the loop, built through the real actions."""
+and a year of cases (see year.py), built through the real actions and the workflow engine."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from urbangrid.core.models import Department, DepartmentKind, Role, User
 from urbangrid.core.roles import RoleCode
+
+from .year import YEAR_CASES
 
 DEMO_PASSWORD = "urbangrid-demo"
 DEMO_SEED = 20261122
@@ -75,8 +75,22 @@ def _user(username: str, name: str, dept: Department | None, roles: list[Role], 
 
 
 @transaction.atomic
-def build_demo(seed: int = DEMO_SEED, *, components: int = 20000, cases: int = 300) -> dict[str, int]:
-    """Build the whole demo city into an empty database; returns counts."""
+def build_demo(
+    seed: int = DEMO_SEED,
+    *,
+    components: int = 20000,
+    cases: int = YEAR_CASES,
+    recent_days: int | None = None,
+    now=None,
+    log=None,
+    geography: dict | None = None,
+) -> dict[str, int]:
+    """Build the whole demo city into an empty database; returns counts.
+
+    `cases` reports over the past year, lived through the workflow engine (see `year.py`); with
+    `recent_days` only the last that many days of the year are built now and the older days
+    later, by `year.build_older_days` (the `demo_year` command). `geography`: arguments of
+    `build_demo_geography` (tests build a smaller district)."""
     from urbangrid.catalog.actions import load_categories
     from urbangrid.catalog.demo import build_demo_components
     from urbangrid.catalog.models import Category
@@ -84,7 +98,7 @@ def build_demo(seed: int = DEMO_SEED, *, components: int = 20000, cases: int = 3
     from urbangrid.geo.models import AdminDivision, DivisionLevel, UnitGrid, WorkGrid
 
     roles = _roles()
-    geo_counts = build_demo_geography(seed=seed)
+    geo_counts = build_demo_geography(seed=seed, **(geography or {}))
     depts: dict[str, Department] = {}
     for code, name, kind in CENTERS + PROFESSIONAL:
         depts[code] = Department.objects.create(code=code, name=name, kind=kind)
@@ -120,21 +134,33 @@ def build_demo(seed: int = DEMO_SEED, *, components: int = 20000, cases: int = 3
         if dept.kind in (DepartmentKind.SUPERVISION_CENTER, DepartmentKind.COMMAND_CENTER):
             continue
         _user(f"handler-{code.lower()}", f"{dept.name} 处置员", dept, [roles[RoleCode.HANDLER]])
-    collectors = []
     for i, wg in enumerate(WorkGrid.objects.order_by("code"), start=1):
         collector = _user(f"collector{i:02d}", f"监督员 {wg.name}", center, [roles[RoleCode.COLLECTOR]])
         wg.collectors.add(collector)
-        collectors.append(collector)
 
     n_components = build_demo_components(count=components, seed=seed) if components else 0
-    n_cases = build_demo_cases(cases, seed=seed) if cases else 0
     from urbangrid.core.audit import audit
     from urbangrid.open311.actions import issue_application
     from urbangrid.open311.demo import configure_demo_services
 
     issue_application("演示合作伙伴 / demo partner", key=DEMO_OPEN311_KEY, rate_limit=600, address_rate_limit=600)
     configure_demo_services()
-    audit(admin, "demo.build", summary="demo city built", object_type="demo", seed=seed)
+    now = now or timezone.now()
+    n_cases = 0
+    if cases:
+        from .year import build_year
+
+        n_cases = build_year(cases, seed=seed, now=now, recent_days=recent_days, log=log).created
+    audit(
+        admin,
+        "demo.build",
+        summary="demo city built",
+        object_type="demo",
+        seed=seed,
+        year_cases=cases,
+        year_until=now.isoformat(),
+        recent_days=recent_days,
+    )
     return {
         **{k: v for k, v in geo_counts.items() if isinstance(v, int)},
         "departments": Department.objects.count(),
@@ -144,57 +170,23 @@ def build_demo(seed: int = DEMO_SEED, *, components: int = 20000, cases: int = 3
     }
 
 
-def build_demo_cases(count: int, seed: int = DEMO_SEED) -> int:
-    """Cases at every stage, driven through the real loop so history and timers are true."""
-    from urbangrid.cases.actions import create_case, perform
-    from urbangrid.catalog.models import Category
-    from urbangrid.geo.index import get_index
-    from urbangrid.geo.models import UnitGrid
+def year_to_finish() -> dict | None:
+    """How the demo's year was planned, when some of its days are still to be built (else None)."""
+    from datetime import datetime
 
-    rng = random.Random(seed)
-    users = {u.username: u for u in User.objects.filter(username__in=["operator", "shiftleader", "dispatcher"])}
-    op, shift, disp = users["operator"], users["shiftleader"], users["dispatcher"]
-    events = list(Category.objects.filter(kind="event", parent__isnull=False, default_department__isnull=False))
-    grids = list(UnitGrid.objects.select_related("work_grid").filter(work_grid__isnull=False))
-    index = get_index()
-    start = timezone.now() - timedelta(days=20)
-    made = 0
-    for i in range(count):
-        grid = rng.choice(grids)
-        collector = grid.work_grid.collectors.first()
-        lon = (grid.min_lon + grid.max_lon) / 2
-        lat = (grid.min_lat + grid.max_lat) / 2
-        try:
-            index.locate(lon, lat)
-        except ValueError:
-            continue
-        cat = rng.choice(events)
-        now = start + timedelta(minutes=i * 90)
-        case = create_case(
-            collector,
-            source="collector",
-            category=cat,
-            description=f"{cat.name}（巡查发现）",
-            lon=lon,
-            lat=lat,
-            address=grid.name or grid.code,
-            now=now,
-        )
-        made += 1
-        steps = rng.choice([0, 1, 2, 3, 3, 4, 4, 4])
-        t = now
-        if steps >= 1:
-            t += timedelta(minutes=5)
-            perform(case, "accept", op, version=case.version, now=t)
-        if steps >= 2:
-            t += timedelta(minutes=8)
-            perform(case, "register", shift, version=case.version, now=t)
-        if steps >= 3 and case.suggested_department_id:
-            t += timedelta(minutes=6)
-            perform(
-                case, "dispatch", disp, version=case.version, data={"department": case.suggested_department_id}, now=t
-            )
-    return made
+    from urbangrid.core.models import AuditLog
+
+    from .year import missing_days
+
+    row = AuditLog.objects.filter(action="demo.build").order_by("-pk").first()
+    if row is None or not row.data.get("year_cases") or not row.data.get("recent_days"):
+        return None
+    plan = {
+        "seed": row.data["seed"],
+        "count": row.data["year_cases"],
+        "now": datetime.fromisoformat(row.data["year_until"]),
+    }
+    return plan if missing_days(plan["now"], plan["count"]) else None
 
 
 def logins() -> list[Login]:
