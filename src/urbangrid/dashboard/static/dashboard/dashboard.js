@@ -24,13 +24,13 @@
       t.setOption({
         animation: false,
         tooltip: { trigger: "axis", renderMode: "richText" },
-        legend: { data: [el.dataset.labelCollected, el.dataset.labelClosed] },
+        legend: { top: 0, data: [el.dataset.labelCollected, el.dataset.labelClosed] },
         grid: { left: 48, right: 16, top: 36, bottom: 32 },
         xAxis: { type: "category", data: tr.map(function (b) { return b.label; }) },
         yAxis: { type: "value", minInterval: 1 },
         series: [
-          { name: el.dataset.labelCollected, type: "line", smooth: true, data: tr.map(function (b) { return b.collected; }) },
-          { name: el.dataset.labelClosed, type: "line", smooth: true, data: tr.map(function (b) { return b.closed; }) }
+          { name: el.dataset.labelCollected, type: "line", data: tr.map(function (b) { return b.collected; }) },
+          { name: el.dataset.labelClosed, type: "line", data: tr.map(function (b) { return b.closed; }) }
         ]
       });
       t.on("click", function (p) {
