@@ -368,3 +368,16 @@ def test_scores_api_publish_and_correct(world):
         leader.post("/api/v1/evaluation/scores/publish", {**body, "period": "2025-11"}, "application/json").status_code
         == 400
     )
+
+
+def test_admin_pages_open(world):
+    from tests.factories import user
+
+    admin_user = user(username="root", is_superuser=True, is_staff=True)
+    c = _client(admin_user)
+    rule = department_rule()
+    assert c.get("/admin/evaluation/scoringrule/add/").status_code == 200
+    assert c.get(f"/admin/evaluation/scoringrule/{rule.pk}/change/").status_code == 200
+    r = c.get("/admin/evaluation/bulletintemplate/add/")
+    assert r.status_code == 200 and "《数字城管》通报" in r.content.decode()
+    assert c.get("/admin/evaluation/publishedmonth/").status_code == 200
