@@ -15,7 +15,6 @@ urlpatterns = [
     path("portal/", include("urbangrid.portal.urls")),
     path("m/", include("urbangrid.mobile.urls")),
     path("evaluation/", include("urbangrid.evaluation.urls")),
-    path("evaluation/", include("urbangrid.evaluation.urls")),
     path("dashboard/", include("urbangrid.dashboard.urls")),
     path("", include("urbangrid.web.urls")),
 ]
