@@ -24,8 +24,9 @@ def with_list_joins(qs: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def visible_cases(user: User) -> QuerySet[Case]:
-    """The cases `user` may see (role + scope), with what lists need joined."""
-    return with_list_joins(Case.objects.filter(scope_q(user)))
+    """The cases `user` may see (role + scope, and the cases they reported), with what lists need
+    joined. Seeing is not acting: the loop's guards check the scope itself."""
+    return with_list_joins(Case.objects.filter(scope_q(user, reporter="reported_by")))
 
 
 def todo_q(user: User) -> Q:

@@ -23,12 +23,18 @@ def department_ids_for(user: User) -> set[int]:
     return ids
 
 
+def sees_everything(user: User) -> bool:
+    """City-wide staff and administrators see every record."""
+    return bool(user.is_superuser or user.scope_city or user.has_role(RoleCode.ADMINISTRATOR))
+
+
 def scope_q(
     user: User,
     *,
     department: str | None = "department",
     grid: str | None = "unit_grid",
     grid_code: str | None = "unit_grid__code",
+    reporter: str | None = None,
 ) -> Q:
     """A Q object selecting the rows `user` may see.
 
@@ -38,7 +44,7 @@ def scope_q(
     """
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
-    if user.is_superuser or user.scope_city or user.has_role(RoleCode.ADMINISTRATOR):
+    if sees_everything(user):
         return Q()
     q = Q(pk__in=[])
     if department:
@@ -50,6 +56,8 @@ def scope_q(
     if grid_code:
         for prefix in user.division_prefixes():
             q |= Q(**{f"{grid_code}__startswith": prefix})
+    if reporter:  # everybody sees what they reported themselves (not: may act on it)
+        q |= Q(**{reporter: user})
     return q
 
 

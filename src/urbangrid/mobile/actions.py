@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from urbangrid.cases import actions as case_actions
 from urbangrid.cases.models import Case, Source
 from urbangrid.core.models import User
-from urbangrid.workflow.errors import Invalid, NotAllowed
+from urbangrid.workflow.errors import NotAllowed
 
 from .models import MobileSubmission
 
@@ -32,12 +32,12 @@ def submit_report(
     The phone generates `client_id` once per report and repeats it on every retry, so a
     report queued offline and sent twice still becomes one case. Returns (case, created).
 
-    The point must lie in one of the collector's work grids (责任网格): the phone warns before
-    sending, and this check decides (a case outside them would be out of the collector's sight).
+    A point outside the collector's work grids (责任网格) is accepted (the phone warns): the case
+    belongs to the grid where it lies, and its reporter keeps seeing it. A report the phone
+    acknowledged is never dropped for where it was made.
     """
     existing = MobileSubmission.objects.filter(client_id=client_id).select_related("case").first()
     if existing is None:
-        check_own_grid(actor, lon, lat)
         try:
             with transaction.atomic():
                 tokens = [case_actions.upload_attachment(actor, content, name).token for content, name in photos]
@@ -59,13 +59,3 @@ def submit_report(
     if existing.user_id != actor.pk:
         raise NotAllowed(_("This report belongs to another user."))
     return existing.case, False
-
-
-def check_own_grid(actor: User, lon: object, lat: object) -> None:
-    """Refuse a point outside the collector's work grids (and outside the jurisdiction)."""
-    _lon, _lat, loc = case_actions.locate(lon, lat)
-    if loc.work_grid_id is None or not actor.work_grids.filter(pk=loc.work_grid_id).exists():
-        message = _(
-            "The position lies outside your work grids (unit grid %(grid)s). Report only in your own grids."
-        ) % {"grid": loc.unit_grid_code}
-        raise Invalid(message, fields={"lon": message})

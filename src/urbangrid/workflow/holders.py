@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
+
+from urbangrid.core.cache import ProcessCache
 
 from .definition import Hold
 from .models import Notification
@@ -83,18 +86,32 @@ def holders(obj) -> list[Any]:
     return _people(obj, holds)
 
 
-def _people(obj, holds: Iterable[Hold]) -> list[Any]:
+def _users_by_role() -> dict[str, list[Any]]:
     from urbangrid.core.models import User
+
+    found: dict[str, list[Any]] = {}
+    for u in User.objects.filter(is_active=True).prefetch_related("roles"):
+        for role in u.roles.all():
+            found.setdefault(role.code, []).append(u)
+    return found
+
+
+#: active users per role, per process (re-read every 30 s; cleared when a user is saved here)
+_role_users = ProcessCache("role_users", _users_by_role, ttl=30.0, models=[get_user_model()])
+
+
+def _people(obj, holds: Iterable[Hold]) -> list[Any]:
+    from urbangrid.core.scope import sees_everything
 
     people: dict[int, Any] = {}
     for hold in holds:
         if hold.users is not None:
             candidates: Iterable[Any] = hold.users(obj)
-        else:
+        else:  # the role's users whose scope covers the object (city-wide staff need no query)
             candidates = [
                 u
-                for u in User.objects.filter(is_active=True, roles__code=hold.role).distinct()
-                if visible_objects(type(obj), u).filter(pk=obj.pk).exists()
+                for u in _role_users().get(hold.role, [])
+                if sees_everything(u) or visible_objects(type(obj), u).filter(pk=obj.pk).exists()
             ]
         for u in candidates:
             if u.is_active:
