@@ -1,0 +1,103 @@
+"""Benchmark: the dashboard's JSON endpoints on a month of cases.
+
+    .venv/bin/python bench/dashboard.py --db sqlite --cases 300000 --month-cases 100000
+    .venv/bin/python bench/dashboard.py --db postgres --reuse --name urbangrid_bench_eval
+
+Builds the database as bench/evaluation.py does (its `_build`: demo base data, synthetic cases
+with full histories, `--month-cases` of them in `--month`, then `facts.rebuild`), or reuses one
+(`--reuse`, e.g. evaluation.py's 3M-case build). Then times, `--repeat` times each, without the
+dashboard cache (cold: every query runs) and with it (warm):
+
+* /dashboard/api/summary.json for the month, city-wide and for the busiest street;
+* /dashboard/api/screen.json, feed.json, density.json and collectors.json (the big screen).
+
+Prints each endpoint's median and the slowest run. Target: < 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import _setup
+from _setup import median, setup
+
+DB_NAME = "urbangrid_bench_dashboard"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--cases", type=int, default=300_000)
+    parser.add_argument("--month-cases", type=int, default=100_000)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--name", default=DB_NAME)
+    args = parser.parse_args()
+
+    setup(args.db, fresh=not args.reuse, name=args.name)
+    import evaluation  # bench/evaluation.py: the same data builder
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+
+    from urbangrid.cases.models import Case
+    from urbangrid.core.models import User
+    from urbangrid.evaluation import facts
+    from urbangrid.evaluation.models import CaseFact
+    from urbangrid.evaluation.periods import parse_period
+
+    settings.ALLOWED_HOSTS = ["*"]
+    if not (args.reuse and Case.objects.exists()):
+        evaluation._build(args.cases, args.month_cases, args.month)
+    if not CaseFact.objects.exists():
+        t0 = time.perf_counter()
+        facts.rebuild()
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+        print(f"rebuild_facts in {time.perf_counter() - t0:.1f} s")
+    p = parse_period(args.month)
+    in_month = CaseFact.objects.filter(reported_at__gte=p.start, reported_at__lt=p.end).count()
+    print(f"{connection.vendor}: {Case.objects.count():,} cases, {in_month:,} reported in {args.month}")
+    from django.db.models import Count
+
+    street = (
+        CaseFact.objects.filter(reported_at__gte=p.start, reported_at__lt=p.end)
+        .values("street_id")
+        .annotate(n=Count("case_id"))
+        .order_by("-n")
+        .first()
+    )
+    from urbangrid.geo.models import AdminDivision
+
+    street_code = AdminDivision.objects.get(pk=street["street_id"]).code
+    leader = User.objects.filter(is_superuser=True).first() or User.objects.filter(roles__code="leader").first()
+    client = Client()
+    client.force_login(leader)
+    urls = {
+        "summary city": f"/dashboard/api/summary.json?period={args.month}",
+        "summary street": f"/dashboard/api/summary.json?period={args.month}&scope=street:{street_code}",
+        "screen": "/dashboard/api/screen.json",
+        "feed": "/dashboard/api/feed.json",
+        "density": "/dashboard/api/density.json",
+        "collectors": "/dashboard/api/collectors.json",
+    }
+    for label, seconds in (("cold (no cache)", 0), ("warm (cache 30 s)", 30)):
+        settings.URBANGRID_DASHBOARD_CACHE_SECONDS = seconds
+        cache.clear()
+        print(f"--- {label}")
+        for name, url in urls.items():
+            runs = []
+            for _i in range(args.repeat):
+                t0 = time.perf_counter()
+                r = client.get(url)
+                runs.append(time.perf_counter() - t0)
+                assert r.status_code == 200, (url, r.status_code)
+            print(f"{name:15s} median {median(runs) * 1000:7.1f} ms, max {max(runs) * 1000:7.1f} ms  {url}")
+
+
+if __name__ == "__main__":
+    _setup  # noqa: B018 (sets sys.path and the demo key)
+    main()
