@@ -15,6 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urbangrid.settings")
+os.environ.setdefault("URBANGRID_DEMO", "1")  # the public demo SECRET_KEY is fine here
 
 import django
 

@@ -15,6 +15,7 @@ import time
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urbangrid.settings")
+os.environ.setdefault("URBANGRID_DEMO", "1")  # the public demo SECRET_KEY is fine here
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 
 import django  # noqa: E402
