@@ -53,7 +53,7 @@ def _ensure_data_dir() -> None:
 
 #: `urbangrid demo` builds this many of the year's most recent days before it serves; the older
 #: days follow in a background process (see README, Quick start)
-DEMO_RECENT_DAYS = 60
+DEMO_RECENT_DAYS = 30
 
 
 def demo(argv: list[str]) -> None:
