@@ -185,6 +185,7 @@ def test_complete_loop(world, actor, photos, screenshot):
 
     shift = actor(world.shift)
     shift.open_case(case_id)
+    shift.page.once("dialog", lambda d: d.accept())  # closing asks for confirmation
     shift.do("close", "shift-close")
     assert shift.state() == "closed"
     # the closed case shows before and after photos, and the whole timeline
@@ -319,6 +320,7 @@ def test_intake_map_search_and_language(world, actor, screenshot):
     page.fill("#id_description", "小区门口垃圾堆放")
     page.fill("#id_address", "庆丰路12号")
     page.click("[data-testid=geocode]")
+    page.click("[data-testid=geocode-choice]")  # the operator chooses the candidate (never taken silently)
     page.wait_for_function("() => document.querySelector('[data-testid=position-info]').dataset.grid")
     assert page.get_attribute("[data-testid=position-info]", "data-grid") == world.grids[2].code
     op.axe(page)
@@ -334,6 +336,7 @@ def test_intake_map_search_and_language(world, actor, screenshot):
     page.select_option("#id_category", str(world.garbage.pk))
     page.fill("#id_address", "庆丰路12号")
     page.click("[data-testid=geocode]")
+    page.click("[data-testid=geocode-choice]")
     page.wait_for_selector("[data-testid=duplicate-warning]:not([hidden])")
     screenshot(page, "intake-duplicate-warning")
 

@@ -126,7 +126,7 @@ def test_export_has_the_columns_on_screen(world, as_user):
     assert r["Content-Type"].startswith("application/vnd.openxmlformats")
     ws = load_workbook(io.BytesIO(r.content)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == [str(col.label) for col in lists.COLUMNS]
+    assert list(rows[0]) == [str(col.label) for col in lists.EXPORT_COLUMNS]
     assert rows[1][0] == case.number and len(rows) == 2
     assert as_user(world.operator).get("/export/nothing.xlsx").status_code == 404
 
@@ -146,6 +146,8 @@ def test_intake_geocodes_warns_about_duplicates_and_creates_a_hotline_case(world
         "category": world.garbage.pk,
         "description": "垃圾",
         "address": "人民公园",
+        "lon": lon,  # the operator chooses the point (a candidate or a pin): never the first match
+        "lat": lat,
     }
     r = c.post("/intake/", {**form, "photos": SimpleUploadedFile("a.png", PNG_1PX, "image/png")})
     assert r.status_code == 302

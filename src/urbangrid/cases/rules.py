@@ -166,6 +166,14 @@ def positive_extension(ctx: Context, amount: Decimal) -> Decimal:
     return amount
 
 
+def positive_limit(ctx: Context, amount: Decimal) -> Decimal:
+    if amount <= 0 or amount > 1000:
+        raise Invalid(
+            _("The time limit must be a positive amount."), fields={"limit_amount": _("Enter a positive number.")}
+        )
+    return amount
+
+
 def current_unit(obj: Any) -> str:
     return (obj.stage_limit_unit if obj is not None else "") or "working_days"
 
@@ -240,6 +248,21 @@ def dispatch(ctx: Context) -> None:
     ctx.payload["suggested"] = case.suggested_department_id == dept.pk
     if ctx.data.get("instructions"):
         ctx.payload["instructions"] = ctx.data["instructions"]
+    amount = ctx.data.get("limit_amount")
+    if amount is not None:
+        # a time limit set by the dispatcher instead of the category's, from the dispatch time
+        reason = str(ctx.data.get("limit_reason") or "").strip()
+        if not reason:
+            raise Invalid(
+                _("Give a reason for the time limit."),
+                fields={"limit_reason": _("A reason is required when a time limit is given.")},
+            )
+        unit = ctx.data.get("limit_unit") or "working_days"
+        at, provisional = add_time(ctx.now, Decimal(str(amount)), unit)
+        ctx.set_deadline(at, provisional)
+        ctx.payload.update(
+            {"limit_amount": str(amount), "limit_unit": unit, "limit_reason": reason, "new_deadline": at.isoformat()}
+        )
 
 
 def sign(ctx: Context) -> None:

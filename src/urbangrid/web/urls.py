@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import desk, help, live, maps, views
+from . import desk, help, live, maps, printing, views
 
 app_name = "web"
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("export/<str:kind>.xlsx", views.export, name="export"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/op/<str:operation>/", views.case_operate, name="operate"),
+    path("cases/<int:case_id>/print/slip/", printing.slip, name="print_slip"),
+    path("cases/<int:case_id>/print/slip.pdf", printing.slip_pdf, name="print_slip_pdf"),
+    path("cases/<int:case_id>/print/file/", printing.case_file, name="print_case"),
+    path("cases/<int:case_id>/print/file.pdf", printing.case_file_pdf, name="print_case_pdf"),
     path("attachments/<str:token>/", views.attachment, name="attachment"),
     path("intake/", desk.intake, name="intake"),
     path("intake/geocode.json", desk.geocode_json, name="geocode"),
