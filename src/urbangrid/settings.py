@@ -95,7 +95,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
-    "django_tasks_db",
+    "urbangrid.core.apps_i18n.TasksDatabaseConfig",  # django_tasks_db, with translated names
     "urbangrid.core",
     "urbangrid.geo",
     "urbangrid.catalog",
@@ -109,7 +109,7 @@ INSTALLED_APPS = [
     "urbangrid.web",
     "urbangrid.mobile",
     "urbangrid.demo",
-    "axes",
+    "urbangrid.core.apps_i18n.AxesConfig",  # axes, with translated names
     "csp",
     "ninja",  # the API docs page from the packaged Swagger UI, not from a CDN
 ]

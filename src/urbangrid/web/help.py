@@ -7,10 +7,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from urbangrid.core.roles import RoleCode
 from urbangrid.workflow import registry
 from urbangrid.workflow.diagram import svg
 
 from .access import staff_required
+
+
+def _role_label(code: str) -> str:
+    return str(RoleCode(code).label) if code in RoleCode.values else str(code)
 
 
 def _all() -> list:
@@ -30,7 +35,7 @@ def workflows(request: HttpRequest) -> HttpResponse:
                     "label": t.label,
                     "sources": [wf.state_label(s) for s in t.sources],
                     "target": wf.state_label(t.target) if t.target else "",
-                    "roles": t.roles,
+                    "roles": [_role_label(r) for r in t.roles],
                     "system": t.system,
                     "inputs": t.inputs,
                     "help": t.help,

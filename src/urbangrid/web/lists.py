@@ -1,9 +1,11 @@
 """Case lists for the staff web: to-do, done and search, with the filters of `cases.filters`,
 keyset pages (`shared.paging`) and the columns shown on screen (the Excel export uses the same
-columns).
+columns, plus the description).
 
-Lists never COUNT the case table: only the to-do buckets are counted, on the indexed
-state/deadline columns of the small to-do set.
+The to-do buckets are counted on the indexed state/deadline columns of the small to-do set. The
+search and done lists count their total up to `COUNT_CAP` rows (a LIMITed index-only count;
+"10,000+" beyond) and number their first `NUMBERED_PAGES` pages (offset pages with links);
+deeper pages go on by keyset ("next page" with a cursor).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 
 from django import forms
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext
 
 from urbangrid.cases.filters import filter_cases
 from urbangrid.cases.models import OPEN_STATES, Case, Source, State
@@ -31,21 +35,28 @@ from urbangrid.workflow.models import History
 from .shared.errors import apply_error
 from .shared.labels import LIGHT_LABELS, light_of, state_label
 from .shared.operations import RawField
-from .shared.paging import EXPORT_LIMIT, PAGE_SIZE, BadCursor, Page, iterate_all, paginate
+from .shared.paging import EXPORT_LIMIT, PAGE_SIZE, BadCursor, Page, _dedupe, _encode, iterate_all, paginate
 from .shared.widgets import FastSelect
 
 __all__ = [
     "COLUMNS",
+    "COUNT_CAP",
+    "EXPORT_COLUMNS",
     "EXPORT_LIMIT",
     "LIST_KINDS",
+    "NUMBERED_PAGES",
     "PAGE_SIZE",
     "BadCursor",
     "CaseFilterForm",
     "Page",
     "base_queryset",
+    "count_total",
     "default_sort",
     "iterate_all",
     "light_of",
+    "page_links",
+    "page_number",
+    "page_of",
     "paginate",
     "state_label",
     "todo_counts",
@@ -75,6 +86,8 @@ COLUMNS: list[Column] = [
     Column("deadline", _("deadline"), lambda c: _local(c.deadline)),
     Column("light", _("time status"), lambda c: str(LIGHT_LABELS[light_of(c)])),
 ]
+#: The Excel export: the columns on screen and the description (case numbers are written as text).
+EXPORT_COLUMNS: list[Column] = [*COLUMNS, Column("description", _("description"), lambda c: c.description)]
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -178,3 +191,94 @@ def todo_counts(user: User) -> dict[str, Any]:
     labels = dict(State.choices)
     buckets = [Bucket(s, str(labels.get(s, s)), n) for s, n in sorted(per_state.items(), key=lambda kv: kv[0])]
     return {"buckets": buckets, "total": sum(per_state.values()), **lights}
+
+
+# --- totals and numbered pages (search and done) --------------------------------------------
+
+#: Totals are counted up to this many cases; beyond, the list says "more than 10,000".
+COUNT_CAP = 10_000
+#: Pages 1..NUMBERED_PAGES are offset pages with links; deeper pages go on by keyset only.
+NUMBERED_PAGES = 20
+
+
+@dataclass
+class Total:
+    count: int  # at most the cap
+    capped: bool  # more cases than counted
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // PAGE_SIZE))
+
+    @property
+    def text(self) -> str:
+        if self.capped:
+            return pgettext("case list total", "more than %(n)s cases") % {"n": f"{self.count:,}"}
+        return ngettext("%(n)s case", "%(n)s cases", self.count) % {"n": f"{self.count:,}"}
+
+
+def count_total(qs: QuerySet[Case], cap: int = COUNT_CAP) -> Total:
+    """How many cases the list holds, counted up to `cap` (a LIMITed count of ids: the filters'
+    indexes, never the whole table)."""
+    n = qs.order_by().values("pk").distinct()[: cap + 1].count()
+    return Total(min(n, cap), n > cap)
+
+
+def page_number(text: str, cursor: str = "") -> int:
+    """The `page` parameter: 1.. (numbered pages without a cursor only up to NUMBERED_PAGES)."""
+    if not text:
+        return 1
+    if not (text.isascii() and text.isdigit() and len(text) < 7) or int(text) < 1:
+        raise BadCursor(text)
+    number = int(text)
+    if not cursor and number > NUMBERED_PAGES:
+        raise BadCursor(text)
+    return number
+
+
+def _order(sort: str) -> tuple[Any, ...]:
+    # the keyset order of `paginate`: earliest deadline first (none last), or newest first
+    return (F("deadline").asc(nulls_last=True), "pk") if sort == "deadline" else ("-pk",)
+
+
+def page_of(qs: QuerySet[Case], sort: str, number: int = 1, cursor: str = "", limit: int = PAGE_SIZE) -> Page:
+    """Page `number` by offset (numbered pages), or the page after `cursor` by keyset. Both give
+    a cursor for the next page, so "next page" always continues by keyset."""
+    if cursor or number == 1:
+        return paginate(qs, sort, cursor, limit)
+    start = (number - 1) * limit
+    rows = _dedupe(list(qs.order_by(*_order(sort))[start : start + limit + 1]))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode(rows[-1], sort) if more and rows else None)
+
+
+@dataclass
+class PageLink:
+    number: int
+    url: str = ""
+    current: bool = False
+    gap: bool = False
+
+
+def page_links(params: QueryDict, number: int, total: Total, window: int = 2) -> list[PageLink]:
+    """Links to the numbered pages around `number` (first and last numbered page always), with
+    gaps; `params` are the list's filters (without cursor and page)."""
+    last = min(total.pages, NUMBERED_PAGES)
+    if last <= 1 and number <= 1:
+        return []
+    wanted = {1, last, *range(max(1, number - window), min(last, number + window) + 1)}
+    links: list[PageLink] = []
+    previous = 0
+    for n in sorted(wanted):
+        if n - previous > 1:
+            links.append(PageLink(0, gap=True))
+        q = params.copy()
+        if n > 1:
+            q["page"] = str(n)
+        links.append(PageLink(n, "?" + q.urlencode(), current=n == number))
+        previous = n
+    if number > last:  # a deep keyset page
+        links.append(PageLink(0, gap=True))
+        links.append(PageLink(number, current=True))
+    return links

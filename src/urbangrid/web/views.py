@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -85,19 +86,26 @@ def case_list(request: HttpRequest, kind: str) -> HttpResponse:
         request.GET = request.GET.copy()
         del request.GET["fragment"]
     form, qs, sort = _list(request, kind)
+    cursor = request.GET.get("cursor", "")
+    numbered = kind != "todo"  # search and done: a total and page numbers
     try:
-        page = lists.paginate(qs, sort, request.GET.get("cursor", ""))
+        number = lists.page_number(request.GET.get("page", ""), cursor) if numbered else 1
+        page = lists.page_of(qs, sort, number, cursor)
     except lists.BadCursor:
         return HttpResponseBadRequest(_("The page link is not valid."))
     now = timezone.now()
     rows = [(c, [_show(col.value(c)) for col in lists.COLUMNS], lists.light_of(c, now)) for c in page.items]
     params = request.GET.copy()
     params.pop("cursor", None)
+    params.pop("page", None)
     next_url = ""
     if page.next_cursor:
-        params["cursor"] = page.next_cursor
-        next_url = "?" + params.urlencode()
-        params.pop("cursor")
+        following = params.copy()
+        following["cursor"] = page.next_cursor
+        if numbered:
+            following["page"] = str(number + 1)
+        next_url = "?" + following.urlencode()
+    total = lists.count_total(qs) if numbered and not form.invalid else None
     role = primary_role(request.user)
     context: dict[str, Any] = {
         "kind": kind,
@@ -108,7 +116,11 @@ def case_list(request: HttpRequest, kind: str) -> HttpResponse:
         "rows": rows,
         "next_url": next_url,
         "export_url": reverse("web:export", args=[kind]) + ("?" + params.urlencode() if params else ""),
-        "is_first_page": not request.GET.get("cursor"),
+        "is_first_page": not cursor and number == 1,
+        "first_url": "?" + params.urlencode(),
+        "total": total,
+        "page_number": number,
+        "page_links": lists.page_links(params, number, total) if total else [],
     }
     if kind == "todo":
         context["counts"] = lists.todo_counts(request.user)
@@ -126,7 +138,16 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
         errors = [f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}" for k, v in form.errors.items()]
         return HttpResponseBadRequest("\n".join(errors), content_type="text/plain; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return xlsx_response(lists.iterate_all(qs, sort), lists.COLUMNS, str(LIST_TITLES[kind]), f"cases-{kind}-{stamp}")
+    rows = lists.iterate_all(qs, sort)
+    return xlsx_response(rows, lists.EXPORT_COLUMNS, str(LIST_TITLES[kind]), f"cases-{kind}-{stamp}")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico (asked for by browsers on every page, the admin's too): the static icon."""
+    response = redirect(static("web/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # --- the case page ---------------------------------------------------------------------
