@@ -149,8 +149,14 @@ def upload(request: HttpRequest, file: File[UploadedFile]):
     return Status(201, {"id": att.token, "type": att.mime_type, "size": att.size})
 
 
+_BINARY = {"type": "string", "format": "binary"}
+
+
 @router.get(
-    "/attachments/{token}", response={200: None, **ERRORS}, summary="Download a photo (only within the caller's scope)"
+    "/attachments/{token}",
+    response={200: None, **ERRORS},
+    summary="Download a photo (only within the caller's scope)",
+    openapi_extra={"responses": {200: {"description": "The photo", "content": {"image/*": {"schema": _BINARY}}}}},
 )
 def download(request: HttpRequest, token: str):
     att = Attachment.objects.filter(token=token).first()

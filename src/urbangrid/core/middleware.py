@@ -5,8 +5,12 @@
   query string, an urlencoded body, the text fields (and file names) of a multipart body or
   the strings of a JSON body (raw or as the escape \\u0000). File contents are binary and
   never checked.
-- Open311 bodies: too large (413) or malformed (400, e.g. multipart without a boundary)
-  answer in the GeoReport `errors` format instead of Django's HTML page.
+- Lone surrogates (the JSON escapes \\ud800-\\udfff without their pair) in the strings of a
+  JSON body: they decode to text that cannot be encoded as UTF-8, so storing it would be a
+  500 on every database. Refused with 400.
+- Bodies too large (413) or malformed (400, e.g. multipart without a boundary, too many
+  fields) answer in the area's error format instead of Django's HTML page, under /open311/
+  and /api/ alike.
 - Files written in a transaction that rolled back are deleted after the response
   (core.files.sweep_all).
 
@@ -55,6 +59,41 @@ def _querydict_has_nul(data: QueryDict) -> bool:
     return any(NUL in key or has_nul(values) for key, values in data.lists())
 
 
+def _json_strings(data) -> Iterable[str]:
+    """Every string (key or value) of decoded JSON."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def json_has_lone_surrogate(body: bytes) -> bool:
+    """Whether a JSON body holds a string with an unpaired surrogate (escaped as \\udXXX): text
+    that cannot be stored. Paired surrogates (an escaped emoji) are fine; an unparseable body is
+    left to the view (which refuses it)."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    for text in _json_strings(data):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return False
+
+
 def json_has_nul(body: bytes) -> bool:
     """Whether a JSON body holds a NUL: a raw NUL byte, or a string (key or value) that
     decodes to one. A body that merely contains the text "\\\\u0000" (escaped backslash) is fine."""
@@ -66,23 +105,12 @@ def json_has_nul(body: bytes) -> bool:
         data = json.loads(body)
     except (ValueError, RecursionError):
         return True  # unparseable anyway; do not let it reach a view
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if NUL in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    return any(NUL in text for text in _json_strings(data))
 
 
 def _check(request: HttpRequest, area: str) -> None:
-    """Raise Rejected for a NUL in any text of the request (and, under /open311/, for a body
-    too large to accept)."""
+    """Raise Rejected for a NUL in any text of the request, a lone surrogate in a JSON body
+    (and, under /open311/, for a body too large to accept)."""
     nul = Rejected(400, _("The request contains a NUL character (U+0000), which is not allowed in text."))
     if NUL in request.path_info or _querydict_has_nul(request.GET):
         raise nul
@@ -100,6 +128,8 @@ def _check(request: HttpRequest, area: str) -> None:
     if ctype == "application/json" or ctype.endswith("+json"):
         if json_has_nul(request.body):
             raise nul
+        if json_has_lone_surrogate(request.body):
+            raise Rejected(400, _("The request contains text that is not valid Unicode (an unpaired surrogate)."))
     elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if request.method == "POST":
             data = request.POST
@@ -144,12 +174,12 @@ class RequestHygieneMiddleware:
             except Rejected as rejected:
                 return _respond(request, area, rejected)
             except RequestDataTooBig:
-                if area != "open311":
+                if area == "site":
                     raise
                 message = _("The request body is too large.")
                 return _respond(request, area, Rejected(413, message, "too_large"))
             except (MultiPartParserError, TooManyFieldsSent, SuspiciousOperation):
-                if area != "open311":
+                if area == "site":
                     raise
                 message = _("The request body could not be read: send a valid form (urlencoded or multipart).")
                 return _respond(request, area, Rejected(400, message))

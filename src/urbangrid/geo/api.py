@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from urbangrid.api.errors import ApiError
+from urbangrid.api.errors import ERRORS, ApiError
 
 from .crs import CoordinateError, UnknownCRS, to_wgs84
 from .geocoding import GeocodeError, geocode
@@ -56,7 +56,7 @@ def _location(loc: GridLocation, lon: float, lat: float) -> dict:
     return {"lon": lon, "lat": lat, **data}
 
 
-@router.get("/locate", response=LocationOut, summary="Which unit grid covers a point")
+@router.get("/locate", response={200: LocationOut, **ERRORS}, summary="Which unit grid covers a point")
 def locate(request, params: Query[LocateQuery]):
     try:
         lon, lat = to_wgs84(params.lon, params.lat, params.crs)
@@ -71,7 +71,7 @@ def locate(request, params: Query[LocateQuery]):
     return _location(loc, lon, lat)
 
 
-@router.get("/geocode", response=list[CandidateOut], summary="Geocode an address or place name")
+@router.get("/geocode", response={200: list[CandidateOut], **ERRORS}, summary="Geocode an address or place name")
 def geocode_view(request, params: Query[GeocodeQuery]):
     if not 1 <= params.limit <= 50:
         raise ApiError(400, "invalid", _("limit must be between 1 and 50."), {"limit": _("between 1 and 50")})

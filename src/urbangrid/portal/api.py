@@ -6,9 +6,10 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from urbangrid.api.errors import ApiError
+from urbangrid.api.errors import ERRORS, ApiError
 from urbangrid.cases import actions
 from urbangrid.cases.models import Satisfaction
 from urbangrid.cases.queries import may_see_reporter
@@ -56,10 +57,12 @@ class QueueFilters(Schema):
 
 def _check(request: HttpRequest) -> None:
     if not may_see_reporter(request.user):
-        raise PermissionDenied("Return visits are made by center operators.")
+        raise PermissionDenied(_("Return visits are made by center operators."))
 
 
-@router.get("", response=list[DueVisitOut], summary="Closed cases whose reporter should be called back")
+@router.get(
+    "", response={200: list[DueVisitOut], **ERRORS}, summary="Closed cases whose reporter should be called back"
+)
 def due(request: HttpRequest, filters: Query[QueueFilters]):
     _check(request)
     return [
@@ -79,12 +82,12 @@ def due(request: HttpRequest, filters: Query[QueueFilters]):
     ]
 
 
-@router.post("/{int:case_id}", response=VisitOut, summary="Record the outcome of a return visit")
+@router.post("/{int:case_id}", response={200: VisitOut, **ERRORS}, summary="Record the outcome of a return visit")
 def record(request: HttpRequest, case_id: int, payload: VisitIn):
     _check(request)
     case = actions.return_visit_queue(request.user).filter(pk=case_id).first()
     if case is None:
-        raise Http404("No closed case waiting for a return visit with this id in your scope.")
+        raise Http404(_("No closed case waiting for a return visit with this id in your scope."))
     try:
         _visit, dispute = actions.record_return_visit(
             case,
