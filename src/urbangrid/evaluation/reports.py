@@ -447,7 +447,7 @@ def html_to_pdf(html: str, *, timeout: int = 90) -> bytes:
 
 def report_html(f: dict[str, Any]) -> str:
     return render_to_string(
-        "evaluation/report_print.html",
+        "evaluation/pdf/report.html",
         {"f": f, "lines": summary_lines(f), "css": mark_safe(print_css()), "csp": PDF_CSP},
     )
 
@@ -513,7 +513,7 @@ def render_bulletin(f: dict[str, Any], body: str | None = None) -> str:
 
 def bulletin_html(f: dict[str, Any]) -> str:
     return render_to_string(
-        "evaluation/bulletin_print.html",
+        "evaluation/pdf/bulletin.html",
         {"f": f, "body": mark_safe(render_bulletin(f)), "css": mark_safe(print_css()), "csp": PDF_CSP},
     )
 
