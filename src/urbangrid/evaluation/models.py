@@ -97,7 +97,7 @@ class DailyCount(models.Model):
     day = models.DateField()
     dim = models.CharField(max_length=1)
     key = models.BigIntegerField()
-    counter = models.CharField(max_length=24)
+    counter = models.CharField(max_length=40)
     value = models.IntegerField(default=0)
 
     class Meta:
