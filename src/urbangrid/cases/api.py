@@ -96,7 +96,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
     f = filters
     params = f.dict(exclude={"limit", "cursor"})
     try:
-        qs = filter_cases(request.user, params)
+        qs = filter_cases(request.user, params).select_related("suggested_department", "merged_into")
     except WorkflowError as exc:
         _raise(exc)
     if f.cursor:
