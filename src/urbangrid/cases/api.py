@@ -8,7 +8,7 @@ from django.utils import translation
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from urbangrid.api.errors import ERRORS, ApiError, ErrorOut, raise_workflow_error
+from urbangrid.core.api_errors import ERRORS, ApiError, ErrorOut, raise_workflow_error
 from urbangrid.workflow import kit
 from urbangrid.workflow.engine import history_for
 from urbangrid.workflow.errors import WorkflowError

@@ -150,7 +150,7 @@ def _respond(request: HttpRequest, area: str, rejected: Rejected) -> HttpRespons
         fmt = m.group(1).lower() if m else "xml"
         return error_response(fmt, [(rejected.status, rejected.message)], rejected.status)
     if area == "api":
-        from urbangrid.api.errors import error_body
+        from urbangrid.core.api_errors import error_body
 
         return JsonResponse(error_body(rejected.code, rejected.message), status=rejected.status)
     title = _("Bad request")

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from urbangrid.api.errors import ApiError
+from urbangrid.core.api_errors import ApiError
 from urbangrid.core.models import DepartmentKind
 from urbangrid.core.roles import RoleCode as R
 from urbangrid.core.scope import department_ids_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from urbangrid.api.errors import ERRORS, ApiError
+from urbangrid.core.api_errors import ERRORS, ApiError
 
 from .crs import CoordinateError, UnknownCRS, to_wgs84
 from .geocoding import GeocodeError, geocode

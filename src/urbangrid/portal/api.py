@@ -9,10 +9,10 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from urbangrid.api.errors import ERRORS, ApiError
 from urbangrid.cases import actions
 from urbangrid.cases.models import Satisfaction
 from urbangrid.cases.queries import may_see_reporter
+from urbangrid.core.api_errors import ERRORS, ApiError
 from urbangrid.workflow.errors import WorkflowError
 
 router = Router(tags=["return visits"])
