@@ -492,7 +492,7 @@ def test_calendar_change_recomputes_provisional_deadlines(world):
     assert case.version > stale_version
     from urbangrid.core.models import AuditLog
 
-    assert AuditLog.objects.filter(action="cases.recompute_deadlines", data__changed=1).exists()
+    assert AuditLog.objects.filter(action="workflow.recompute_deadlines", data__changed=1).exists()
 
 
 def test_reassign_gives_the_new_department_a_fresh_limit(world):

@@ -153,3 +153,26 @@ def test_a_wrong_role_is_refused_for_its_role(world, who, name, steps):
         actions.perform(case, name, getattr(world, who), version=case.version, data={"department": world.sanitation.pk})
     case.refresh_from_db()
     assert (case.state, case.version, History.objects.count()) == before
+
+
+def test_a_calendar_change_recomputes_limit_overrides_and_extensions(world):
+    """The dispatcher's own limit and an approved extension survive a recomputation."""
+    import datetime as dt
+
+    from urbangrid.core.models_calendar import CalendarDay
+
+    case = report(world)
+    act(case, "accept", world.operator, at(24, 8, 40))
+    act(case, "register", world.shift, at(24, 8, 50))
+    act(
+        case, "dispatch", world.dispatcher, at(24, 9), department=world.sanitation.pk,
+        limit_amount="2", limit_unit="working_days", limit_reason="大件垃圾需调车",
+    )
+    assert case.deadline == at(26, 9) and (str(case.stage_limit_amount), case.stage_limit_unit) == ("2.00", "working_days")
+    act(case, "request_extension", world.handler, at(24, 10), reason="等车", amount="1", unit="working_days")
+    act(case, "approve_extension", world.dispatcher, at(24, 11))
+    assert case.deadline == at(27, 9)
+    # the bureau gives Wednesday 25 off: 2 working days from Tue 09:00 end Fri 09:00, +1 → Mon 30 09:00
+    CalendarDay.objects.create(date=dt.date(2026, 11, 25), is_working_day=False, kind="local_day_off", note="停电")
+    case.refresh_from_db()
+    assert case.deadline == at(30, 9)

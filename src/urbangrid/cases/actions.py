@@ -9,13 +9,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +27,6 @@ from urbangrid.workflow.holders import notify
 from urbangrid.workflow.models import Attachment, History
 
 from .models import (
-    OPEN_STATES,
     Case,
     CaseCounter,
     ReturnVisit,
@@ -335,39 +332,10 @@ def sweep_deadlines(now: datetime | None = None) -> dict[str, int]:
 
 
 def recompute_open_deadlines(years: Iterable[int] | None = None) -> int:
-    """After the working calendar changed: recompute the deadline of every open timed case
-    from its stage start, limit and approved extensions."""
-    qs = Case.objects.filter(
-        state__in=OPEN_STATES, deadline__isnull=False, stage_started_at__isnull=False, stage_limit_amount__isnull=False
-    )
-    if years:
-        low = min(years)
-        qs = qs.filter(deadline__year__gte=low)
-    changed = 0
-    for case in qs.iterator():
-        at, provisional = engine.add_time(case.stage_started_at, case.stage_limit_amount, case.stage_limit_unit)
-        for entry in engine.history_for(case).filter(action="approve_extension", created_at__gte=case.stage_started_at):
-            at, p2 = engine.add_time(at, Decimal(entry.payload["amount"]), entry.payload["unit"])
-            provisional = provisional or p2
-        if at != case.deadline or provisional != case.deadline_provisional:
-            warn = case.stage_started_at + (at - case.stage_started_at) * engine.WARN_FRACTION
-            # a new version: a transition decided on the old deadline must not be written
-            Case.objects.filter(pk=case.pk).update(
-                deadline=at, deadline_provisional=provisional, warn_at=warn, version=F("version") + 1
-            )
-            changed += 1
-    if changed:
-        from urbangrid.core.audit import audit
+    """After the working calendar changed (see workflow.sweep.recompute_deadlines)."""
+    from urbangrid.workflow.sweep import recompute_deadlines
 
-        audit(
-            None,
-            "cases.recompute_deadlines",
-            object_type="cases.case",
-            summary=f"{changed} open deadlines recomputed after a working-calendar change",
-            changed=changed,
-            years=sorted(years) if years else "all",
-        )
-    return changed
+    return recompute_deadlines(years)
 
 
 # --- the public's side: return visits, ratings and disputed fixes ---------------------------

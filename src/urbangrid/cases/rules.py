@@ -258,8 +258,8 @@ def dispatch(ctx: Context) -> None:
                 fields={"limit_reason": _("A reason is required when a time limit is given.")},
             )
         unit = ctx.data.get("limit_unit") or "working_days"
-        at, provisional = add_time(ctx.now, Decimal(str(amount)), unit)
-        ctx.set_deadline(at, provisional)
+        ctx.override_limit(Decimal(str(amount)), unit)
+        at, _provisional = add_time(ctx.now, Decimal(str(amount)), unit)
         ctx.payload.update(
             {"limit_amount": str(amount), "limit_unit": unit, "limit_reason": reason, "new_deadline": at.isoformat()}
         )
@@ -303,9 +303,7 @@ def extend(ctx: Context) -> None:
     req = case.pending_data
     amount = Decimal(str(req.get("amount")))
     unit = req.get("unit") or case.stage_limit_unit or "working_days"
-    base = case.deadline or ctx.now
-    at, provisional = add_time(base, amount, unit)
-    ctx.set_deadline(at, provisional)
+    at = ctx.extend(amount, unit, add_time)
     case.extension_count += 1
     ctx.payload.update({"amount": str(amount), "unit": unit, "new_deadline": at.isoformat()})
 

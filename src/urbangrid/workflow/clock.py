@@ -161,9 +161,22 @@ def apply_stage_clock(ctx: Context, op: Clock) -> dict[str, Any]:
     elif op is Clock.CLEAR:
         info = end_stage(obj, now)
         clear_stage(obj, now)
+    if ctx.limit_override is not None and obj.stage_started_at is not None:
+        obj.stage_limit_amount, obj.stage_limit_unit = ctx.limit_override
+        set_deadline(obj, obj.stage_started_at, *add_time(obj.stage_started_at, *ctx.limit_override))
     if ctx.deadline_override is not None:
         set_deadline(obj, now, *ctx.deadline_override)
     return info
+
+
+def recomputed_deadline(obj: Any, extensions: list[tuple[Decimal, str]]) -> tuple[datetime, bool]:
+    """The deadline of the running stage from its start, its limit and the extensions approved
+    since it started (what a calendar change must recompute)."""
+    at, provisional = add_time(obj.stage_started_at, obj.stage_limit_amount, obj.stage_limit_unit)
+    for amount, unit in extensions:
+        at, p2 = add_time(at, amount, unit)
+        provisional = provisional or p2
+    return at, provisional
 
 
 # --- named clocks (Timer rows) --------------------------------------------------------------

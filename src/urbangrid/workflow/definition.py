@@ -393,12 +393,28 @@ class Context:
     payload: dict[str, Any] = field(default_factory=dict)  # extra data written to history
     attachments: list[Any] = field(default_factory=list)
     deadline_override: tuple[datetime, bool] | None = None
+    #: a stage limit set by a person instead of the timer's (amount, unit), counted from the stage start
+    limit_override: tuple[Decimal, str] | None = None
     #: work to do after the row is written, in the same transaction (links, children, clocks)
     after_write: list[Callable[[Any], None]] = field(default_factory=list)
 
     def set_deadline(self, at: datetime, provisional: bool = False) -> None:
-        """Effects that move the stage deadline (extension) call this."""
+        """Effects that move the stage deadline call this (prefer `extend` and `override_limit`:
+        a deadline set here is not reproduced when deadlines are recomputed)."""
         self.deadline_override = (at, provisional)
+
+    def override_limit(self, amount: Decimal, unit: str) -> None:
+        """The stage that this step starts gets `amount` `unit` instead of its timer's limit."""
+        self.limit_override = (Decimal(str(amount)), unit)
+
+    def extend(self, amount: Decimal, unit: str, add_time: Callable[..., tuple[datetime, bool]]) -> datetime:
+        """Move the running stage's deadline by `amount` `unit` (an approved extension, 延期),
+        counted from the deadline; recorded in the history so that a recomputation (after a
+        calendar change) applies it again. Returns the new deadline."""
+        at, provisional = add_time(self.obj.deadline or self.now, Decimal(str(amount)), unit)
+        self.deadline_override = (at, provisional)
+        self.payload["extension"] = {"amount": str(amount), "unit": unit}
+        return at
 
 
 class SystemActor:

@@ -5,17 +5,19 @@ role it names. `urbangrid worker` runs this every minute."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import registry
+from . import clock, registry
 from .holders import holders, notify
-from .models import Light, Timer
+from .models import History, Light, Timer
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
@@ -74,3 +76,60 @@ def _sweep_timers(now: datetime, totals: dict[str, int]) -> None:
             }
             totals["notifications"] += notify(holders(obj), obj, "clock_overdue" if red else "clock_due_soon", text)
     totals["clocks"] += len(to_red) + len(to_yellow)
+
+
+def _extension(payload: dict) -> tuple[Decimal, str] | None:
+    """The extension a history entry granted: `Context.extend` records it as "extension"; entries
+    written before that carry amount and unit next to the new deadline."""
+    ext = payload.get("extension") if isinstance(payload, dict) else None
+    if ext is None and isinstance(payload, dict) and {"amount", "unit", "new_deadline"} <= payload.keys():
+        ext = payload
+    if not ext:
+        return None
+    return Decimal(str(ext["amount"])), str(ext["unit"])
+
+
+def recompute_deadlines(years: Iterable[int] | None = None) -> int:
+    """After the working calendar changed: recompute the running stage deadline of every open
+    object of every registered workflow from its stage start, its limit and the extensions
+    approved since (a new version, so a step decided on the old deadline is not written)."""
+    from urbangrid.core.audit import audit
+
+    changed = 0
+    for model in registry.models():
+        ct = ContentType.objects.get_for_model(model)
+        several = len(registry.registration(model).workflows) > 1
+        for wf in registry.workflows(model):
+            qs = model._default_manager.filter(workflow=wf.name) if several else model._default_manager.all()
+            qs = qs.filter(
+                state__in=wf.open_states,
+                deadline__isnull=False,
+                stage_started_at__isnull=False,
+                stage_limit_amount__isnull=False,
+            )
+            if years:
+                qs = qs.filter(deadline__year__gte=min(years))
+            for obj in qs.iterator():
+                payloads = History.objects.filter(
+                    content_type=ct, object_id=obj.pk, created_at__gte=obj.stage_started_at
+                ).values_list("payload", flat=True)
+                extensions = [e for e in map(_extension, payloads) if e]
+                at, provisional = clock.recomputed_deadline(obj, extensions)
+                if at != obj.deadline or provisional != obj.deadline_provisional:
+                    model._default_manager.filter(pk=obj.pk).update(
+                        deadline=at,
+                        deadline_provisional=provisional,
+                        warn_at=clock.warn_at(obj.stage_started_at, at),
+                        version=F("version") + 1,
+                    )
+                    changed += 1
+    if changed:
+        audit(
+            None,
+            "workflow.recompute_deadlines",
+            object_type="workflow",
+            summary=f"{changed} open deadlines recomputed after a working-calendar change",
+            changed=changed,
+            years=sorted(years) if years else "all",
+        )
+    return changed
