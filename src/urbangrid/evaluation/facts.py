@@ -444,13 +444,35 @@ def on_history_saved(sender, instance, created: bool = False, raw: bool = False,
 def _take_snapshot(case_id: int, action: str) -> CaseSnapshot | None:
     from urbangrid.cases.models import Case
 
+    if action == "report":  # one read of the new case row: nothing to look up in its history yet
+        row = (
+            Case.objects.filter(pk=case_id)
+            .values(
+                "source", "category_id", "urgency", "unit_grid_id", "work_grid_id", "community_id", "street_id",
+                "category__code", "category__kind",
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        snap = CaseSnapshot(
+            case_id=case_id,
+            source=row["source"],
+            reported_category_id=row["category_id"],
+            registered_category_id=None,
+            urgency=row["urgency"],
+            unit_grid_id=row["unit_grid_id"],
+            work_grid_id=row["work_grid_id"],
+            community_id=row["community_id"],
+            street_id=row["street_id"],
+            category_code=row["category__code"],
+            category_kind=row["category__kind"],
+        )
+        snap.save(force_insert=True)
+        return snap
     case = Case.objects.select_related("category").filter(pk=case_id).first()
     if case is None:
         return None
-    if action == "report":
-        snap = snapshot_from_case(case)
-        snap.save(force_insert=True)
-        return snap
     snap = CaseSnapshot.objects.filter(case_id=case_id).first()
     if snap is None:
         snap = snapshot_from_case(case)
@@ -480,7 +502,7 @@ def refresh_case(case_id: int, action: str = "") -> None:
         return
     fact, new = derive(case_id, entries, snap)
     old = derive(case_id, entries[:-1], snap)[1] if len(entries) > 1 else Counter()
-    CaseFact(case_id=case_id, **fact).save()
+    CaseFact(case_id=case_id, **fact).save(force_insert=action == "report")
     delta = Counter(new)
     delta.subtract(old)
     apply_counts({k: v for k, v in delta.items() if v})
