@@ -168,7 +168,8 @@ def test_a_calendar_change_recomputes_limit_overrides_and_extensions(world):
         case, "dispatch", world.dispatcher, at(24, 9), department=world.sanitation.pk,
         limit_amount="2", limit_unit="working_days", limit_reason="大件垃圾需调车",
     )
-    assert case.deadline == at(26, 9) and (str(case.stage_limit_amount), case.stage_limit_unit) == ("2.00", "working_days")
+    assert case.deadline == at(26, 9)
+    assert (str(case.stage_limit_amount), case.stage_limit_unit) == ("2.00", "working_days")
     act(case, "request_extension", world.handler, at(24, 10), reason="等车", amount="1", unit="working_days")
     act(case, "approve_extension", world.dispatcher, at(24, 11))
     assert case.deadline == at(27, 9)

@@ -7,7 +7,6 @@ import shutil
 import pytest
 
 from tests.cases.test_loop import op, report
-from urbangrid.web import printing
 
 
 def _dispatched(world):
@@ -54,7 +53,9 @@ def test_case_file_print_view_has_fields_photos_and_timeline(world, as_user):
 
 def test_pdf_without_chromium_answers_503(world, as_user, monkeypatch):
     case = _dispatched(world)
-    monkeypatch.setattr(printing, "chromium", lambda: None)
+    from urbangrid.core import pdf
+
+    monkeypatch.setattr(pdf, "chromium_path", lambda: None)
     r = as_user(world.operator).get(f"/cases/{case.pk}/print/file.pdf")
     assert r.status_code == 503 and "Chromium" in r.content.decode()
 

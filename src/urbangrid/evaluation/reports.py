@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import copy
 import io
-import os
-import shutil
-import subprocess
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from urbangrid.core.pdf import PdfUnavailable, chromium_path, html_to_pdf  # noqa: F401  (re-exported for views and tests)
 
 from .indicators import _on_time_q, hotspots, rate, should_q
 from .models import SCORED_TYPES, BulletinTemplate, CaseFact
@@ -395,54 +393,14 @@ def workbook(f: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-# --- PDF ---------------------------------------------------------------------------------------
+# --- PDF (core.pdf prints; this module renders the documents) ------------------------------------
 
 PDF_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
-
-
-class PdfUnavailable(RuntimeError):
-    pass
-
-
-def chromium_path() -> str | None:
-    path = os.environ.get("URBANGRID_CHROMIUM", "/usr/bin/chromium")
-    return path if Path(path).exists() else shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def print_css() -> str:
     path = finders.find("evaluation/report.css")
     return Path(path).read_text(encoding="utf-8") if path else ""
-
-
-def html_to_pdf(html: str, *, timeout: int = 90) -> bytes:
-    """Print a self-contained HTML document with headless Chromium (A4 from its @page rule)."""
-    exe = chromium_path()
-    if not exe:
-        raise PdfUnavailable(_("PDF needs Chromium (apt-get install chromium fonts-noto-cjk)."))
-    with tempfile.TemporaryDirectory(prefix="urbangrid-pdf-") as tmp:
-        src, out = Path(tmp) / "doc.html", Path(tmp) / "doc.pdf"
-        src.write_text(html, encoding="utf-8")
-        cmd = [
-            exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-extensions",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--proxy-server=http://127.0.0.1:9",
-            "--no-pdf-header-footer",
-            f"--user-data-dir={tmp}/profile",
-            f"--print-to-pdf={out}",
-            src.as_uri(),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        if not out.exists() or out.stat().st_size == 0:
-            raise PdfUnavailable(
-                _("Chromium did not print the PDF: %(e)s") % {"e": proc.stderr[-500:].decode(errors="replace")}
-            )
-        return out.read_bytes()
 
 
 def report_html(f: dict[str, Any]) -> str:

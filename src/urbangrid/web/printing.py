@@ -1,10 +1,8 @@
 """Print views of the dispatch slip (派遣单) and the case file (案卷), and their PDF.
 
 The print views are ordinary pages laid out for A4 paper (static/web/print.css, `@page`).
-PDF is optional and made by Chromium: when a `chromium` executable is on PATH (or
-`settings.URBANGRID_CHROMIUM` names one), the print view is rendered to a temporary HTML file
-(its stylesheet and photos embedded as file and data URLs, nothing fetched from the server) and
-printed with ``chromium --headless --print-to-pdf``. Without Chromium the PDF URLs answer 503
+PDF is optional and made by Chromium through `core.pdf` (the print view rendered with its
+stylesheet and photos embedded, nothing fetched from the server). Without Chromium the PDF URLs answer 503
 with a message saying so; the print views themselves always work (the browser prints them).
 Install on Debian: ``apt-get install chromium fonts-noto-cjk`` (the CJK fonts matter).
 """
@@ -12,9 +10,6 @@ Install on Debian: ``apt-get install chromium fonts-noto-cjk`` (the CJK fonts ma
 from __future__ import annotations
 
 import base64
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urbangrid.cases.queries import may_see_reporter
+from urbangrid.core.pdf import PdfUnavailable, html_to_pdf
 from urbangrid.workflow import kit
 from urbangrid.workflow.engine import history_for
 from urbangrid.workflow.models import AttachmentKind
@@ -34,57 +30,9 @@ from .access import staff_required
 from .shared.casepage import get_visible_case, timeline
 from .shared.labels import state_label
 
-PDF_TIMEOUT_S = 60
 #: photos larger than this are left out of a PDF (they are still listed)
 MAX_EMBEDDED_PHOTO = 8 * 1024 * 1024
 DISPATCH_ACTIONS = ("dispatch", "auto_dispatch", "reassign")
-
-
-class PdfUnavailable(Exception):
-    """Chromium is not installed, or failed to print."""
-
-
-def chromium() -> str | None:
-    """The Chromium executable used for PDF, or None."""
-    configured = getattr(settings, "URBANGRID_CHROMIUM", "")
-    if configured:
-        return configured if Path(configured).exists() else shutil.which(configured)
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def html_to_pdf(html: str) -> bytes:
-    """Print `html` (a standalone page) to PDF with headless Chromium."""
-    exe = chromium()
-    if not exe:
-        raise PdfUnavailable(_("PDF needs Chromium on the server (apt-get install chromium); use the print view."))
-    with tempfile.TemporaryDirectory(prefix="urbangrid-print-") as tmp:
-        page, out = Path(tmp) / "page.html", Path(tmp) / "page.pdf"
-        page.write_text(html, encoding="utf-8")
-        cmd = [
-            exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-extensions",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--allow-file-access-from-files",
-            f"--user-data-dir={Path(tmp) / 'profile'}",
-            "--no-pdf-header-footer",
-            "--print-to-pdf-no-header",
-            f"--print-to-pdf={out}",
-            page.as_uri(),
-        ]
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=PDF_TIMEOUT_S, check=False, cwd=tmp)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise PdfUnavailable(_("Chromium could not print the page; use the print view.")) from exc
-        if not out.exists() or out.stat().st_size == 0:
-            raise PdfUnavailable(_("Chromium could not print the page; use the print view."))
-        return out.read_bytes()
 
 
 # --- what the print views show -----------------------------------------------------------------
@@ -165,7 +113,8 @@ def _page(request: HttpRequest, case_id: int, kind: str, pdf: bool) -> HttpRespo
     try:
         data = html_to_pdf(html)
     except PdfUnavailable as exc:
-        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+        hint = _("Use the print view and your browser's printing instead.")
+        return HttpResponse(f"{exc} {hint}", status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
     response["Cache-Control"] = "private, no-store"
