@@ -165,11 +165,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 else:
-    # The workflow engine's statements use server-side parameters and are prepared after this
-    # many runs on a connection (Django's own queries are never prepared). Empty: never (for a
-    # connection pooler that cannot keep prepared statements, such as PgBouncer before 1.21).
-    threshold = os.environ.get("PG_PREPARE_THRESHOLD", "5")
-    DATABASES["default"]["OPTIONS"] = {"prepare_threshold": int(threshold) if threshold.strip() else None}
     # one test database per process, so that several test runs on one server do not collide
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", f"test_urbangrid_{os.getpid()}")}
 
