@@ -213,6 +213,7 @@ URBAN_LOOP = Workflow(
                     "category",
                     _("Category"),
                     "ref",
+                    choices=r.category_choices,
                     lookup=r.lookup_category,
                     not_found=_("Unknown category."),
                     initial=lambda case: f"{case.category.kind}:{case.category.code}",

@@ -139,6 +139,21 @@ def lookup_department(ctx: Context, raw: Any) -> Department | None:
     return Department.objects.filter(pk=pk, is_active=True).first()
 
 
+active_categories = ProcessCache(
+    "active_minor_categories",
+    lambda: [
+        (f"{c.kind}:{c.code}", f"{c.code} {c.name}")
+        for c in Category.objects.filter(parent__isnull=False, active=True).order_by("kind", "code")
+    ],
+    models=[Category],
+)
+
+
+def category_choices(obj: Any = None) -> list[tuple[str, str]]:
+    """Active minor categories as "kind:code" with their code and name (the register form)."""
+    return active_categories()
+
+
 def lookup_category(ctx: Context, raw: Any) -> Category | None:
     from .actions import resolve_category
 
