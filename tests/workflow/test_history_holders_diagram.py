@@ -221,3 +221,26 @@ def test_markdown_document():
     assert "| suspend | handling | suspended | handler | reason* (textarea) |" in doc
     assert "| urge | registered, handling | (same) | leader | note (text) |" in doc
     assert "| auto_close | review | closed | system | — |" in doc
+
+
+def test_held_states_are_the_states_of_the_users_holds_and_approvals():
+    """The case loop: a handler holds cases only in handling; a dispatcher in registered and
+    return requested, and wherever an extension/suspension/void request they decide can wait."""
+    from urbangrid.cases.loop import URBAN_LOOP
+    from urbangrid.cases.models import Case
+    from urbangrid.workflow.holders import held_states
+
+    class Person:
+        def __init__(self, *roles):
+            self.roles = set(roles)
+
+        def has_role(self, *roles):
+            return bool(self.roles & set(roles))
+
+    assert held_states(Case, Person("handler")) == ["handling"]
+    dispatcher = set(held_states(Case, Person("dispatcher")))
+    assert {"registered", "return_requested", "handling"} <= dispatcher
+    assert "checking" not in dispatcher and "feedback" not in dispatcher
+    decided = {s for t in URBAN_LOOP.transitions if t.decides in ("extension", "suspension") for s in t.sources}
+    assert decided <= dispatcher
+    assert held_states(Case, Person("citizen")) == []

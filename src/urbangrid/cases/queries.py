@@ -8,7 +8,7 @@ from urbangrid.core.models import User
 from urbangrid.core.roles import RoleCode
 from urbangrid.core.scope import scope_q
 
-from .models import Case
+from .models import OPEN_STATES, Case
 from .models import State as S
 
 CENTER_PRIVACY_ROLES = (RoleCode.OPERATOR, RoleCode.SHIFT_LEADER, RoleCode.LEADER, RoleCode.ADMINISTRATOR)
@@ -44,6 +44,15 @@ def todo_q(user: User) -> Q:
         return buckets[0]
     queries = [Case.objects.filter(b).order_by().values("pk") for b in buckets]
     return Q(pk__in=queries[0].union(*queries[1:]))
+
+
+def todo_states(user: User) -> list[str]:
+    """The open states `user`'s to-do can hold (from the loop's holders and approvals): lists
+    read one (state, deadline) index range per state, so they need not read the others."""
+    from urbangrid.workflow.holders import held_states
+
+    held = set(held_states(Case, user))
+    return [s for s in OPEN_STATES if s in held]
 
 
 def department_todo(department_id: int) -> QuerySet[Case]:

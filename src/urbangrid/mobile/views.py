@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from urbangrid.cases.models import Case
-from urbangrid.cases.queries import todo_q, visible_cases
+from urbangrid.cases.queries import todo_q, todo_states, visible_cases
 from urbangrid.catalog.models import Category
 from urbangrid.core.roles import RoleCode as R
 from urbangrid.geo.models import UnitGrid
@@ -50,7 +50,9 @@ def home(request: HttpRequest) -> HttpResponse:
     """The tasks waiting for the user in any of their roles (a handler: the department's cases in
     handling), and for collectors their grids and recent reports."""
     user = request.user
-    tasks = paginate(visible_cases(user).filter(todo_q(user)), "deadline", limit=30).items
+    tasks = paginate(
+        visible_cases(user).filter(todo_q(user)), "deadline", limit=30, states=todo_states(user)
+    ).items
     context: dict[str, Any] = {"tasks": [(c, light_of(c), state_label(c)) for c in tasks], "tiles": tile_settings()}
     if user.has_role(R.COLLECTOR):
         mine = Case.objects.filter(reported_by=user).select_related("category").order_by("-pk")[:10]

@@ -10,7 +10,7 @@ deeper pages go on by keyset ("next page" with a cursor).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from django.utils.translation import ngettext, pgettext
 
 from urbangrid.cases.filters import filter_cases
 from urbangrid.cases.models import OPEN_STATES, Case, Source, State
-from urbangrid.cases.queries import todo_q, visible_cases
+from urbangrid.cases.queries import todo_q, todo_states, visible_cases
 from urbangrid.catalog.models import Category
 from urbangrid.core.models import User
 from urbangrid.core.scope import visible_departments
@@ -178,7 +178,7 @@ def todo_counts(user: User) -> dict[str, Any]:
     now = timezone.now()
     per_state: dict[str, int] = {}
     lights = {"red": 0, "yellow": 0}
-    for state in OPEN_STATES:  # one (state, deadline) index range per state
+    for state in todo_states(user):  # one (state, deadline) index range per state the user may hold
         row = qs.filter(state=state).aggregate(
             n=Count("pk", distinct=True),
             red=Count("pk", distinct=True, filter=Q(deadline__lt=now)),
@@ -241,11 +241,19 @@ def _order(sort: str) -> tuple[Any, ...]:
     return (F("deadline").asc(nulls_last=True), "pk") if sort == "deadline" else ("-pk",)
 
 
-def page_of(qs: QuerySet[Case], sort: str, number: int = 1, cursor: str = "", limit: int = PAGE_SIZE) -> Page:
+def page_of(
+    qs: QuerySet[Case],
+    sort: str,
+    number: int = 1,
+    cursor: str = "",
+    limit: int = PAGE_SIZE,
+    states: Iterable[str] = OPEN_STATES,
+) -> Page:
     """Page `number` by offset (numbered pages), or the page after `cursor` by keyset. Both give
-    a cursor for the next page, so "next page" always continues by keyset."""
+    a cursor for the next page, so "next page" always continues by keyset. `states`: the open
+    states the rows can be in (a to-do holds only some)."""
     if cursor or number == 1:
-        return paginate(qs, sort, cursor, limit)
+        return paginate(qs, sort, cursor, limit, states)
     start = (number - 1) * limit
     rows = _dedupe(list(qs.order_by(*_order(sort))[start : start + limit + 1]))
     more = len(rows) > limit

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from urbangrid.cases.models import OPEN_STATES
+from urbangrid.cases.queries import todo_states
 from urbangrid.core.roles import RoleCode as R
 from urbangrid.workflow import kit
 from urbangrid.workflow.models import Attachment
@@ -90,7 +92,8 @@ def case_list(request: HttpRequest, kind: str) -> HttpResponse:
     numbered = kind != "todo"  # search and done: a total and page numbers
     try:
         number = lists.page_number(request.GET.get("page", ""), cursor) if numbered else 1
-        page = lists.page_of(qs, sort, number, cursor)
+        states = todo_states(request.user) if kind == "todo" else OPEN_STATES
+        page = lists.page_of(qs, sort, number, cursor, states=states)
     except lists.BadCursor:
         return HttpResponseBadRequest(_("The page link is not valid."))
     now = timezone.now()

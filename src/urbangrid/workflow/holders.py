@@ -70,6 +70,22 @@ def labelled_buckets(model: type, user) -> list[tuple[str, str, Q]]:
     return buckets
 
 
+def held_states(model: type, user) -> list[str]:
+    """The states in which `user` may hold objects of `model` (their to-do can hold nothing else):
+    the states of their `Hold`s, and those where a request they decide can be pending."""
+    states: list[str] = []
+    for wf in registration(model).workflows.values():
+        for state, holds in wf.holders.items():
+            if any(user.has_role(h.role) for h in holds):
+                states.append(state)
+        mine = {r for a in wf.approvals for r in (a.approver, a.higher) if r and user.has_role(r)}
+        kinds = {a.kind for a in wf.approvals if {a.approver, a.higher} & mine}
+        for t in wf.transitions:
+            if t.decides in kinds:
+                states += t.sources
+    return list(dict.fromkeys(states))
+
+
 def todo_q(model: type, user) -> Q:
     """Everything of `model` waiting for `user` (scope is applied by the caller's list)."""
     q = Q(pk__in=[])
