@@ -281,6 +281,8 @@ URBANGRID = {
     "CLIENT_ADDRESS_HEADER": os.environ.get("URBANGRID_CLIENT_ADDRESS_HEADER", ""),
     # A "dissatisfied" return visit reopens the case for re-check.
     "REOPEN_ON_DISSATISFIED": env_bool("URBANGRID_REOPEN_ON_DISSATISFIED", True),
+    # Extensions longer than this many (working or natural) hours need a leader's approval.
+    "EXTENSION_LEADER_ABOVE_HOURS": float(os.environ.get("URBANGRID_EXTENSION_LEADER_ABOVE_HOURS", "24")),
 }
 
 LOGGING = {
