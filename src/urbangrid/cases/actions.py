@@ -94,11 +94,6 @@ def upload_attachment(actor: User, content: bytes, filename: str = "") -> Attach
     return att
 
 
-def claim_attachments(case: Case, actor: User, ids: Iterable[Any], kind: str, seq: int) -> list[dict[str, Any]]:
-    """Attach uploaded files (by token) to `case` for the history entry `seq`."""
-    return kit.claim(case, actor, ids, kind, seq)
-
-
 # --- creating a case --------------------------------------------------------------------
 
 
@@ -286,7 +281,7 @@ def create_case(
         case.number = next_case_number(now)
         engine.create(case, "report", actor, now=now)
         if photos:
-            claim_attachments(case, actor, photos, "before", 1)
+            kit.claim(case, actor, photos, "before", 1)
     return case
 
 

@@ -9,7 +9,6 @@ from urbangrid.core.roles import RoleCode
 from urbangrid.core.scope import scope_q
 
 from .models import OPEN_STATES, Case
-from .models import State as S
 
 CENTER_PRIVACY_ROLES = (RoleCode.OPERATOR, RoleCode.SHIFT_LEADER, RoleCode.LEADER, RoleCode.ADMINISTRATOR)
 
@@ -53,13 +52,6 @@ def todo_states(user: User) -> list[str]:
 
     held = set(held_states(Case, user))
     return [s for s in OPEN_STATES if s in held]
-
-
-def department_todo(department_id: int) -> QuerySet[Case]:
-    """One department's open tasks, most urgent deadline first (uses index case_dept_todo)."""
-    return with_list_joins(Case.objects.filter(department_id=department_id, state=S.HANDLING)).order_by(
-        "deadline", "id"
-    )
 
 
 def may_see_reporter(user: User) -> bool:
