@@ -159,3 +159,31 @@ class World:
         for name, who, data in steps:
             perform(case, name, who, version=case.version, data=data)
             case.refresh_from_db()
+
+
+def report_at(world: World, when, *, by=None, source="collector", category=None, i=0, **kw):
+    """A case reported at `when` (with a photo and a reporter's phone), through the real action."""
+    from urbangrid.cases import actions
+
+    lon, lat = world.point(i)
+    kw.setdefault("reporter", {"phone": "13800000000"})
+    return actions.create_case(
+        by or world.collector,
+        source=source,
+        category=category or world.garbage,
+        description="路边有垃圾堆",
+        lon=lon,
+        lat=lat,
+        photos=[world.photo(by or world.collector)],
+        now=when,
+        **kw,
+    )
+
+
+def act(case, name: str, who, when=None, **data):
+    """Perform a loop operation at `when` as `who` (at the case's current version), then reload."""
+    from urbangrid.cases import actions
+
+    entry = actions.perform(case, name, who, version=case.version, data=data, now=when)
+    case.refresh_from_db()
+    return entry

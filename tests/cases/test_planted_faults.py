@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.factories import act
 from urbangrid.cases import actions
 from urbangrid.cases.models import State
 from urbangrid.workflow.errors import Invalid, NotAllowed
@@ -21,11 +22,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     """A time in the week of Mon 2026-11-23 (all working days; office hours 08:30-12:00, 14:00-17:30)."""
     return datetime(2026, 11, day, hour, minute, tzinfo=TZ)
-
-
-def act(case, name, who, when, **data):
-    actions.perform(case, name, who, version=case.version, data=data, now=when)
-    case.refresh_from_db()
 
 
 def dispatched_tuesday_9(world):

@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 
+from tests.factories import act as op
+from tests.factories import report_at as report
 from urbangrid.cases import actions
 from urbangrid.dashboard import data
 from urbangrid.dashboard.access import Viewer
@@ -16,26 +18,6 @@ from urbangrid.geo.models import AdminDivision, UnitGrid
 from .conftest import at
 
 NOW = at(28, 12)
-
-
-def report(world, when, *, by=None, source="collector", category=None, i=0):
-    lon, lat = world.point(i)
-    return actions.create_case(
-        by or world.collector,
-        source=source,
-        category=category or world.garbage,
-        description="路边有垃圾堆",
-        lon=lon,
-        lat=lat,
-        photos=[world.photo(by or world.collector)],
-        now=when,
-        reporter={"phone": "13800000000"},
-    )
-
-
-def op(case, name, who, when, **data):
-    actions.perform(case, name, who, version=case.version, data=data, now=when)
-    case.refresh_from_db()
 
 
 def to_handling(world, case, when, dept=None):

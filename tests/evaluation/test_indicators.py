@@ -10,7 +10,8 @@ from collections import Counter
 
 import pytest
 
-from urbangrid.cases import actions
+from tests.factories import act as op
+from tests.factories import report_at as report
 from urbangrid.evaluation import facts
 from urbangrid.evaluation.indicators import evaluate
 from urbangrid.evaluation.models import CaseFact
@@ -23,26 +24,6 @@ UTC = dt.UTC
 def at(day: int, hour: int = 10, month: int = 11) -> dt.datetime:
     """A local (UTC+8) time in 2026 as UTC."""
     return dt.datetime(2026, month, day, hour, 0, tzinfo=UTC) - dt.timedelta(hours=8)
-
-
-def report(world, when, *, by=None, source="collector", category=None, i=0):
-    lon, lat = world.point(i)
-    return actions.create_case(
-        by or world.collector,
-        source=source,
-        category=category or world.garbage,
-        description="路边有垃圾堆",
-        lon=lon,
-        lat=lat,
-        photos=[world.photo(by or world.collector)],
-        now=when,
-        reporter={"phone": "13800000000"},
-    )
-
-
-def op(case, name, who, when, **data):
-    actions.perform(case, name, who, version=case.version, data=data, now=when)
-    case.refresh_from_db()
 
 
 def to_handling(world, case, day, dept=None):
