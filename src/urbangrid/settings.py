@@ -218,6 +218,18 @@ TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db
 #: Empty: maps show grids and cases on a plain background.
 URBANGRID_TILE_URL = os.environ.get("URBANGRID_TILE_URL", "")
 URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")
+#: The tiles' coordinate system: WGS84 (also CGCS2000: Tianditu, OpenStreetMap) or GCJ02 (AMap,
+#: Tencent and most intranet copies of them). With GCJ02 the maps shift our WGS-84 overlays onto
+#: the tiles (web/static/web/map.js). Unknown values are refused at start-up.
+URBANGRID_TILE_CRS = (
+    os.environ.get("URBANGRID_TILE_CRS", "WGS84").strip().upper().replace("-", "").replace("_", "").replace(":", "")
+    or "WGS84"
+)
+URBANGRID_TILE_CRS = {"EPSG4326": "WGS84", "EPSG4490": "CGCS2000"}.get(URBANGRID_TILE_CRS, URBANGRID_TILE_CRS)
+if URBANGRID_TILE_CRS not in ("WGS84", "CGCS2000", "GCJ02"):
+    raise ImproperlyConfigured(
+        f"urbangrid: URBANGRID_TILE_CRS={os.environ.get('URBANGRID_TILE_CRS')!r} is not WGS84, CGCS2000 or GCJ02."
+    )
 
 
 def tile_source(url: str) -> str | None:
