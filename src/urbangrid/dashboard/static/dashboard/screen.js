@@ -146,10 +146,24 @@
     var lv = level(counts[feature.properties.code] || 0);
     return { color: "#3a5878", weight: 0.5, fillColor: COLORS[lv], fillOpacity: lv ? 0.75 : 0.25 };
   }
+  /* Without tiles: the offline base map (divisions, roads, labels) of web/map.js, in dark colours.
+     map.js sits next to this file under /static/ and is loaded on demand; its data URL is next to
+     the grid layer's (/map/grids.geojson → /map/base.json). */
+  var scriptSrc = document.currentScript ? document.currentScript.src : "";
+  function offlineBase(m) {
+    var url = d.basemap || d.grids.replace(/grids\.geojson$/, "base.json");
+    function draw() { if (window.urbangridBaseLayer) { window.urbangridBaseLayer(m, url, { theme: "dark" }).addTo(m); } }
+    if (window.urbangridBaseLayer || !scriptSrc) { draw(); return; }
+    var s = document.createElement("script");
+    s.src = scriptSrc.replace(/dashboard\/screen\.js(\?.*)?$/, "web/map.js");
+    s.onload = draw;
+    document.head.appendChild(s);
+  }
   function initMap() {
     if (typeof L === "undefined") { return Promise.resolve(); }
     map = L.map("scr-map", { zoomControl: false, attributionControl: !!d.tiles });
     if (d.tiles) { L.tileLayer(d.tiles, { maxZoom: 19, attribution: d.attribution || "" }).addTo(map); }
+    else { offlineBase(map); }
     map.setView([30.63, 120.55], 12);
     return get(d.grids).then(function (gj) {
       grids = L.geoJSON(gj, { style: gridStyle }).addTo(map);
