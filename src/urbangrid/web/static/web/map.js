@@ -217,6 +217,13 @@
   }
   window.urbangridBaseLayer = baseLayer;
 
+  /* The {s} values of well-known tile hosts (Tianditu t0-t7, AMap webrd01-04); Leaflet's "abc" otherwise. */
+  function subdomainsFor(url) {
+    if (/tianditu\.gov\.cn/.test(url)) { return "01234567"; }
+    if (/autonavi\.com/.test(url)) { return "1234"; }
+    return "abc";
+  }
+
   function baseMap(el, options) {
     var tiles = el.dataset.tiles || "";
     var known = el.dataset.tileCrs !== undefined && el.dataset.tileCrs !== "";
@@ -224,10 +231,12 @@
     var map = L.map(el, Object.assign({ crs: crs, zoomControl: true, maxZoom: 19, minZoom: 3, attributionControl: !!tiles }, options || {}));
     map.ugBase = baseLayer(map, el.dataset.basemap);
     if (tiles) {
-      map.ugTiles = L.tileLayer(tiles, {
-        maxZoom: 19, attribution: el.dataset.attribution || "",
-        subdomains: el.dataset.subdomains || "abc"
-      }).addTo(map);
+      // several templates separated by spaces are stacked (Tianditu: vec_w, then the cva_w labels)
+      map.ugTiles = L.layerGroup(tiles.split(/\s+/).filter(Boolean).map(function (url, i) {
+        return L.tileLayer(url, {
+          maxZoom: 19, attribution: i ? "" : el.dataset.attribution || "", subdomains: el.dataset.subdomains || subdomainsFor(url)
+        });
+      })).addTo(map);
       if (!known) {
         getJSON(el.dataset.tilesConfig || DEFAULT_TILES_URL).then(function (cfg) {
           if (!cfg || cfg.crs !== "GCJ02" || crs.shift) { return; }
