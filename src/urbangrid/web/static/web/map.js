@@ -242,6 +242,7 @@
           if (!cfg || cfg.crs !== "GCJ02" || crs.shift) { return; }
           var view = map._loaded ? [map.getCenter(), map.getZoom()] : null;
           crs.shift = true;
+          el.dataset.tileCrsUsed = "GCJ02";
           if (view) { map.setView(view[0], view[1], { reset: true }); }
         }).catch(function () { /* keep the tiles unshifted */ });
       }
