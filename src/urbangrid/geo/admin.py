@@ -414,7 +414,7 @@ class UnitGridAdmin(_AuditedGeoAdmin):
     list_select_related = ["community", "work_grid"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["community"]
-    readonly_fields = ["area_m2", "min_lon", "min_lat", "max_lon", "max_lat"]
+    readonly_fields = ["area", "min_lon", "min_lat", "max_lon", "max_lat"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "community":
@@ -423,7 +423,7 @@ class UnitGridAdmin(_AuditedGeoAdmin):
 
     @admin.display(description=_("area (m²)"), ordering="area_m2")
     def area(self, obj: UnitGrid) -> str:
-        return f"{obj.area_m2:,.0f}"
+        return "-" if obj.area_m2 is None else f"{obj.area_m2:,.0f}"
 
     def save_model(self, request, obj: UnitGrid, form, change) -> None:
         obj._previous_area_m2 = (

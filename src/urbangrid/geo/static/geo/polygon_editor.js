@@ -7,7 +7,8 @@
 (function () {
   "use strict";
   var STYLES = {
-    edit: { color: "#1a56c4", weight: 3, opacity: 1, fillColor: "#4c8bf5", fillOpacity: 0.3 },
+    // pmIgnore false: with L.PM.setOptIn(true) only these are editable (not the base map's areas)
+    edit: { color: "#1a56c4", weight: 3, opacity: 1, fillColor: "#4c8bf5", fillOpacity: 0.3, pmIgnore: false },
     neighbour: { color: "#6c757d", weight: 1.5, opacity: 0.9, fillColor: "#adb5bd", fillOpacity: 0.12 },
     parent: { color: "#d63384", weight: 2.5, opacity: 0.9, dashArray: "8 6", fill: false },
     member: { color: "#0f766e", weight: 1, opacity: 0.9, fillColor: "#14b8a6", fillOpacity: 0.15 }
@@ -16,9 +17,9 @@
 
   function baseMap(el) {
     if (typeof window.urbangridBaseMap === "function") {
-      return window.urbangridBaseMap(el, { maxZoom: 21 });
+      return window.urbangridBaseMap(el, { maxZoom: 21, pmIgnore: false });
     }
-    var map = L.map(el, { maxZoom: 21, minZoom: 3, attributionControl: !!el.dataset.tiles });
+    var map = L.map(el, { maxZoom: 21, minZoom: 3, attributionControl: !!el.dataset.tiles, pmIgnore: false });
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, { maxZoom: 21, maxNativeZoom: 18, attribution: el.dataset.attribution || "" }).addTo(map);
     }
@@ -73,8 +74,14 @@
     var el = root.querySelector("[data-role=map]");
     if (!dataEl || !el || el._ugMap) return;
     var data = JSON.parse(dataEl.textContent);
+    // geoman manages only the layers that opt in (the edited polygons): never the base map's
+    // division areas and roads, never the context layers
+    if (L.PM && L.PM.setOptIn) L.PM.setOptIn(true);
     var map = baseMap(el);
     el._ugMap = map;
+    // a view first: layers added to a map without one wait for it, and their renderer may then
+    // come after them (Leaflet fails in _clipPoints)
+    if (!map._loaded) map.setView([data.center[1], data.center[0]], 5);
     var contextBounds = contextLayers(map, data);
     var textarea = root.dataset.textarea ? document.getElementById(root.dataset.textarea) : null;
     if (!textarea) {  // read-only map
@@ -102,7 +109,7 @@
     function editableLayers() {
       var found = [];
       map.eachLayer(function (l) {
-        if (l instanceof L.Polygon && !l._ugContext && !l._pmTempLayer && l.options.pmIgnore !== true) found.push(l);
+        if (l instanceof L.Polygon && l.options.pmIgnore === false && !l._ugContext && !l._pmTempLayer) found.push(l);
       });
       return found;
     }
@@ -163,7 +170,7 @@
       }
       var layers;
       try {
-        layers = geometry ? L.geoJSON(geometry, { style: STYLES.edit }).getLayers() : [];
+        layers = geometry ? L.geoJSON(geometry, { style: STYLES.edit, pmIgnore: false }).getLayers() : [];
       } catch (e) {
         return root.dataset.labelNotPolygon;
       }
