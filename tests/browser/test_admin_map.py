@@ -115,3 +115,36 @@ def test_admin_drags_a_grid_vertex_on_the_map_and_saves(grids, new_page, screens
     before = grid.geometry
     grid.refresh_from_db()
     assert grid.geometry == before
+
+
+def test_admin_deletes_the_polygon_and_draws_a_new_one_snapped_to_the_neighbours(grids, new_page, screenshot):
+    admin = factories.user("administrator", is_staff=True, is_superuser=True)
+    grid = grids[2]
+    page = new_page(WIDE)
+    sign_in(page, admin, "/admin/login/?next=/admin/")
+    page.goto(f"/admin/geo/unitgrid/{grid.pk}/change/")
+    page.wait_for_selector("[data-testid=polygon-editor][data-ready='1']")
+    page.locator("[data-testid=polygon-map]").scroll_into_view_if_needed()
+    # removal mode, then a click inside the polygon: the field empties
+    page.click("[data-testid=polygon-map] .leaflet-pm-icon-delete")
+    page.mouse.click(*screen_xy(page, LON + 2.5 * D, LAT + 0.5 * D))
+    page.wait_for_function("() => document.getElementById('id_geometry').value === ''")
+    page.click("[data-testid=polygon-map] .leaflet-pm-icon-delete")  # leave removal mode
+    # a rectangle over the empty east end of the community, corners a few pixels off: they snap
+    page.click("[data-testid=polygon-map] .leaflet-pm-icon-rectangle")
+    x0, y0 = screen_xy(page, LON + 3 * D, LAT + D)
+    x1, y1 = screen_xy(page, LON + 4 * D, LAT)
+    page.mouse.move(x0 + 3, y0 - 3)
+    page.mouse.click(x0 + 3, y0 - 3)
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1 - 3, y1 + 3, steps=5)
+    page.mouse.click(x1 - 3, y1 + 3)
+    page.wait_for_function("() => document.getElementById('id_geometry').value !== ''")
+    drawn = shape(json.loads(page.input_value("#id_geometry")))
+    assert drawn.bounds == pytest.approx((LON + 3 * D, LAT, LON + 4 * D, LAT + D), abs=0.02 * D)
+    screenshot(page, "grid-redrawn")
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    assert "/change/" not in page.url
+    grid.refresh_from_db()
+    assert shape(grid.geometry).bounds == pytest.approx((LON + 3 * D, LAT, LON + 4 * D, LAT + D), abs=0.02 * D)
