@@ -83,6 +83,8 @@ def test_admin_drags_a_grid_vertex_on_the_map_and_saves(grids, new_page, screens
     page.wait_for_function("() => Number(document.querySelector('[data-testid=polygon-editor]').dataset.synced) > 0")
     posted = shape(json.loads(page.input_value("#id_geometry")))
     assert posted.area > shape(grid.geometry).area
+    status = page.inner_text("[data-testid=polygon-status]")
+    assert "m²" in status and "{" not in status  # the rough area, filled in
     screenshot(page, "grid-vertex-dragged")
 
     with page.expect_navigation():

@@ -43,7 +43,7 @@
   }
 
   function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
 
   function contextLayers(map, data) {
