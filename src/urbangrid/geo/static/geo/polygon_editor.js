@@ -79,6 +79,7 @@
     if (L.PM && L.PM.setOptIn) L.PM.setOptIn(true);
     var map = baseMap(el);
     el._ugMap = map;
+    if (!map.pm && L.PM && L.PM.Map) map.pm = new L.PM.Map(map);  // a base map that dropped our options
     // a view first: layers added to a map without one wait for it, and their renderer may then
     // come after them (Leaflet fails in _clipPoints)
     if (!map._loaded) map.setView([data.center[1], data.center[0]], 5);
