@@ -47,6 +47,10 @@ class WorkflowObject(models.Model):
     pending_request = models.CharField(_("pending request"), max_length=16, blank=True)
     pending_data = models.JSONField(_("pending request data"), default=dict, blank=True)
     pending_approver = models.CharField(_("approver of the pending request"), max_length=32, blank=True)
+    #: the hash of the object's latest history entry (the next entry's `prev_hash`), written in the
+    #: same UPDATE that bumps `version`; empty after creation and on rows written before the field
+    #: existed (the next step then reads it from the history)
+    last_hash = models.CharField(_("hash of the latest history entry"), max_length=64, blank=True, editable=False)
 
     class Meta:
         abstract = True

@@ -4,6 +4,13 @@
 object; both append the history entry with its hash chain. The engine calls them inside one
 transaction (`transaction.atomic`), so the row, its history entry and whatever the effects
 wrote commit together or not at all.
+
+The hash chain costs no read: the object's row keeps the hash of its latest entry
+(`last_hash`), which becomes the new entry's `prev_hash` and is replaced by the new entry's hash
+in the same UPDATE that bumps the version (and that UPDATE also requires the old `last_hash`,
+so an entry can only link to the entry the row actually ends with). Only when `last_hash` is
+empty — after the creation step, which cannot know its entry's hash before the row has its id,
+and on rows written before the field existed — is the previous hash read from the history.
 """
 
 from __future__ import annotations
@@ -15,34 +22,40 @@ from django.db import models
 from .models import History
 
 
-def _chain(entry: History) -> None:
-    """Link `entry` to the previous entry of its object (the object's row is already written,
-    hence locked, in this transaction: entries of one object are appended one at a time)."""
-    if entry.seq > 1:
-        prev = (
-            History.objects.filter(content_type_id=entry.content_type_id, object_id=entry.object_id, seq=entry.seq - 1)
-            .values_list("hash", flat=True)
-            .first()
-        )
-        entry.prev_hash = prev or ""
+def _latest_hash(entry: History) -> str:
+    """The hash of the latest history entry of `entry`'s object ("" when it has none)."""
+    found = (
+        History.objects.filter(content_type_id=entry.content_type_id, object_id=entry.object_id)
+        .order_by("-seq")
+        .values_list("hash", flat=True)
+        .first()
+    )
+    return found or ""
+
+
+def insert(obj: models.Model, entry: History) -> None:
+    """Insert a new workflow object and its first history entry (`obj.last_hash` stays empty:
+    the row is written before the entry, whose hash includes the row's id)."""
+    obj.save(force_insert=True)
+    entry.object_id = obj.pk
+    entry.prev_hash = ""
     entry.hash = entry.compute_hash()
     entry.save(force_insert=True)
 
 
-def insert(obj: models.Model, entry: History) -> None:
-    """Insert a new workflow object and its first history entry."""
-    obj.save(force_insert=True)
-    entry.object_id = obj.pk
-    _chain(entry)
-
-
 def update(obj: models.Model, changed: list[str], version: int, entry: History) -> bool:
-    """Save the `changed` fields of `obj` if its row still has `version`, and append `entry`;
-    False (and nothing written) when the row moved on."""
+    """Save the `changed` fields of `obj` if its row still has `version` (and the `last_hash`
+    read with it), and append `entry` linked to that hash; False (and nothing written) when the
+    row moved on."""
+    prev = obj.last_hash
+    entry.prev_hash = prev or (_latest_hash(entry) if entry.seq > 1 else "")
+    entry.hash = entry.compute_hash()
     values: dict[str, Any] = {name: getattr(obj, name) for name in changed}
-    if not type(obj)._default_manager.filter(pk=obj.pk, version=version).update(**values):
+    values["last_hash"] = entry.hash
+    if not type(obj)._default_manager.filter(pk=obj.pk, version=version, last_hash=prev).update(**values):
         return False
-    _chain(entry)
+    obj.last_hash = entry.hash
+    entry.save(force_insert=True)
     return True
 
 
