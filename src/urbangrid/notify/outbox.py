@@ -2,7 +2,13 @@
 in the same transaction as the notification; after the commit a background task
 (`tasks.deliver_due`, run by `urbangrid worker`) sends what is due. A failed send is tried again
 with exponential backoff until URBANGRID_NOTIFY_MAX_ATTEMPTS, then marked failed. A workflow step
-never waits for a sender and never fails because of one."""
+never waits for a sender and never fails because of one.
+
+The task is batched (`wake`): after a commit that queued deliveries, a process looks for a
+waiting task at most once per `BATCH`; it finds or enqueues one that cannot start before a known
+time (`run_after`), and every later commit of this process before that time needs no look: the
+task, when it starts, reads every delivery committed before. A delivery so waits at most
+`BATCH` (plus the worker's polling) for its task."""
 
 from __future__ import annotations
 
@@ -24,24 +30,47 @@ logger = logging.getLogger("urbangrid.notify")
 #: how long a worker owns a delivery it is sending (another worker skips it meanwhile)
 LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
+#: new deliveries of a burst share one task starting this long after the first of them
+BATCH = timedelta(seconds=1)
+#: a known waiting task covers the commits made until this long before it may start (clock skew
+#: between this process and the worker's)
+MARGIN = timedelta(milliseconds=250)
+
+_SENDER_FIELD = Delivery._meta.get_field("sender")
 
 
 # --- queueing (inside the step's transaction) -------------------------------------------------
 
 
 def on_notified(sender: Any, notifications: list[Any], **kwargs: Any) -> None:
-    """Receiver of `workflow.holders.notified`: never lets an error reach the step."""
+    """Receiver of `workflow.holders.notified`: never lets a sender's error reach the step."""
     try:
-        with transaction.atomic():  # a savepoint: a failure here leaves the step intact
-            queue(notifications)
-    except Exception:
+        queue(notifications)
+    except _SenderError:
         logger.exception("could not queue %d notification(s) for delivery", len(notifications))
 
 
+class _SenderError(Exception):
+    """A configured sender failed while deciding whom it reaches (nothing was written)."""
+
+
+def _accepting(configured: dict[str, Sender], user: Any) -> list[str]:
+    try:
+        return [name for name, sender in configured.items() if sender.accepts(user)]
+    except Exception as exc:
+        raise _SenderError(str(exc)) from exc
+
+
 def queue(notifications: list[Any], now: datetime | None = None) -> int:
-    """Outbox rows for `notifications` (saved, with their users); the send task is enqueued
-    after the commit."""
-    configured = conf.senders()
+    """Outbox rows for `notifications` (saved, with their users), in one INSERT; the send task
+    is woken after the commit (`wake`). Everything that depends on the senders (their
+    configuration, whom they reach, their names) is decided before anything is written, so a
+    sender can never make the step's transaction fail."""
+    configured = {
+        name: sender
+        for name, sender in conf.senders().items()
+        if len(name) <= _SENDER_FIELD.max_length or _too_long(name)
+    }
     if not configured:
         return 0
     now = now or timezone.now()
@@ -49,13 +78,17 @@ def queue(notifications: list[Any], now: datetime | None = None) -> int:
         Delivery(notification_id=n.pk, sender=name, next_try=now)
         for n in notifications
         if n.pk is not None
-        for name, sender in configured.items()
-        if sender.accepts(n.user)
+        for name in _accepting(configured, n.user)
     ]
     Delivery.objects.bulk_create(rows)
     if rows:
-        transaction.on_commit(enqueue_sweep)
+        transaction.on_commit(wake)
     return len(rows)
+
+
+def _too_long(name: str) -> bool:
+    logger.error("notification sender name %r is longer than %d characters; skipped", name, _SENDER_FIELD.max_length)
+    return False
 
 
 # --- the background task's side ------------------------------------------------------------------
@@ -68,7 +101,8 @@ def _task_path() -> str:
 
 
 def enqueue_sweep(at: datetime | None = None) -> bool:
-    """Enqueue `deliver_due` (at `at`, or now) unless a waiting one will run by then."""
+    """Enqueue `deliver_due` (at `at`, or now) unless a waiting one will run by then (or within
+    `BATCH` of then: a batched task that `wake` enqueued)."""
     from .tasks import deliver_due
 
     try:
@@ -78,13 +112,60 @@ def enqueue_sweep(at: datetime | None = None) -> bool:
         if type(backend).__module__.startswith("django_tasks_db"):
             from django_tasks_db.models import DBTaskResult
 
-            by = at or timezone.now()
+            by = (at or timezone.now()) + BATCH
             waiting = DBTaskResult.objects.filter(task_path=_task_path(), status="READY").filter(
                 Q(run_after__lte=by) | Q(run_after__gte=timezone.now() + timedelta(days=3650))
             )
             if waiting.exists():
                 return False
         (deliver_due.using(run_after=at) if at is not None else deliver_due).enqueue()
+        return True
+    except Exception:
+        logger.exception("could not enqueue the notification delivery task")
+        return False
+
+
+#: this process knows a waiting delivery task that cannot start before this time (see `wake`)
+_covered_until: datetime | None = None
+
+
+def forget_waiting_task() -> None:
+    """Forget the waiting task this process knows (tests: the table was emptied)."""
+    global _covered_until
+    _covered_until = None
+
+
+def wake() -> bool:
+    """After a commit that queued deliveries: make sure a delivery task will start after it.
+    Nothing to do when this process knows a waiting task that cannot start before (`MARGIN`
+    ahead of) now; otherwise find one that starts within `BATCH`, or enqueue one `BATCH` from
+    now, and remember it. True when a task was enqueued."""
+    global _covered_until
+    now = timezone.now()
+    if _covered_until is not None and now + MARGIN < _covered_until:
+        return False
+    from .tasks import deliver_due
+
+    try:
+        backend = deliver_due.get_backend()
+        if not backend.supports_defer or not type(backend).__module__.startswith("django_tasks_db"):
+            return enqueue_sweep()  # no known start time to rely on: one look per commit
+        from django_tasks_db.models import DBTaskResult
+
+        found = (
+            DBTaskResult.objects.filter(
+                task_path=_task_path(), status="READY", run_after__gt=now + MARGIN, run_after__lte=now + BATCH
+            )
+            .order_by("-run_after")
+            .values_list("run_after", flat=True)
+            .first()
+        )
+        if found is not None:
+            _covered_until = found
+            return False
+        start = now + BATCH
+        deliver_due.using(run_after=start).enqueue()
+        _covered_until = start
         return True
     except Exception:
         logger.exception("could not enqueue the notification delivery task")
