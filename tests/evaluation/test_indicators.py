@@ -325,3 +325,65 @@ def test_database_equals_reference_and_hook_equals_rebuild(world, seed):
     grids = values("unit_grid", "2026")
     assert streets[world.street.pk]["region_registered"] == sum(v["region_registered"] for v in grids.values())
     assert streets[world.street.pk]["region_reported"] == History.objects.filter(action="report").count()
+
+
+def reference_regions(period, key: str) -> dict[int, Counter]:
+    """Area counters straight from the CaseFact rows, one by one in Python (defaults of §8.2)."""
+    start, end = period.start, period.end
+    out: dict[int, Counter] = {}
+    for f in CaseFact.objects.all():
+        c = out.setdefault(getattr(f, key), Counter())
+        c["region_reported"] += start <= f.reported_at < end
+        c["region_public_reported"] += f.public and start <= f.reported_at < end
+        registered = f.registered_at is not None and start <= f.registered_at < end and f.voided_at is None
+        c["region_registered"] += registered
+        c["region_public_registered"] += registered and f.public
+        c["region_self_fixed"] += f.self_fixed_at is not None and start <= f.self_fixed_at < end
+        due, handled = f.due_at, f.handled_at
+        should = (
+            f.department_id is not None
+            and f.voided_at is None
+            and due is not None
+            and (start <= due < end or (due < start and (handled is None or handled >= start)))
+            and (f.suspensions == 0 or (handled is not None and handled < end))
+        )
+        closed = should and f.closed_at is not None and f.closed_at < end
+        c["region_should_close"] += should
+        c["region_closed"] += closed
+        c["region_closed_on_time"] += closed and not f.handled_late
+    return out
+
+
+@pytest.mark.parametrize("seed", [3])
+def test_area_counts_equal_a_reference_and_evaluate_all_equals_evaluate(world, seed):
+    from urbangrid.evaluation.indicators import evaluate_all
+
+    _random_cases(world, 40, seed)
+    for i, day in enumerate((3, 9, 16)):  # handled days after their due date: carried over
+        t = at(day, 9)
+        case = report(world, t, source="collector", i=i)
+        for k, (name, who, data) in enumerate(
+            [
+                ("accept", world.operator, {}),
+                ("register", world.shift, {}),
+                ("dispatch", world.dispatcher, {"department": world.sanitation.pk}),
+            ]
+        ):
+            op(case, name, who, t + dt.timedelta(minutes=5 * (k + 1)), **data)
+        op(case, "feedback", world.handler, t + dt.timedelta(days=9), result="好", photos=[world.photo(world.handler)])
+    keys = [
+        "region_reported", "region_public_reported", "region_registered", "region_public_registered",
+        "region_self_fixed", "region_should_close", "region_closed", "region_closed_on_time",
+    ]  # fmt: skip
+    days = [f"2026-11-{d:02d}" for d in range(2, 27)]  # single days: carry-overs across midnights
+    for label in ("2026-10", "2026-11", "2026-11-01..2026-11-10", *days):
+        period = parse_period(label)
+        for target, column in (("street", "street_id"), ("community", "community_id"), ("category", "category_id")):
+            ref = reference_regions(period, column)
+            got = values(target, label)
+            for obj in set(ref) | set(got):
+                for k in keys:
+                    assert got.get(obj, {}).get(k, 0) == ref.get(obj, Counter())[k], (label, target, obj, k)
+        together = evaluate_all(("collector", "dispatcher", "department", "street", "category"), period)
+        for target, rows in together.items():
+            assert rows == evaluate(target, period), (label, target)

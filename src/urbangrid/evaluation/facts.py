@@ -20,8 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from .models import CaseFact, CaseSnapshot, DailyCount
 
@@ -448,8 +447,15 @@ def _take_snapshot(case_id: int, action: str) -> CaseSnapshot | None:
         row = (
             Case.objects.filter(pk=case_id)
             .values(
-                "source", "category_id", "urgency", "unit_grid_id", "work_grid_id", "community_id", "street_id",
-                "category__code", "category__kind",
+                "source",
+                "category_id",
+                "urgency",
+                "unit_grid_id",
+                "work_grid_id",
+                "community_id",
+                "street_id",
+                "category__code",
+                "category__kind",
             )
             .first()
         )
@@ -509,15 +515,26 @@ def refresh_case(case_id: int, action: str = "") -> None:
 
 
 def apply_counts(delta: dict[tuple, int]) -> None:
-    for (day, dim, key, counter), n in sorted(delta.items(), key=lambda kv: tuple(map(str, kv[0]))):
-        where = {"day": day, "dim": dim, "key": key, "counter": counter}
-        if DailyCount.objects.filter(**where).update(value=F("value") + n):
-            continue
-        try:
-            with transaction.atomic():
-                DailyCount.objects.create(value=n, **where)
-        except IntegrityError:  # inserted by a concurrent step meanwhile
-            DailyCount.objects.filter(**where).update(value=F("value") + n)
+    """Add `delta` ({(day, dim, key, counter): n}) to the daily counters: one INSERT … ON CONFLICT
+    DO UPDATE statement for all of them (both databases), rows in a fixed order so that two
+    concurrent steps lock them in the same order."""
+    items = sorted(((k, n) for k, n in delta.items() if n), key=lambda kv: tuple(map(str, kv[0])))
+    if not items:
+        return
+    qn = connection.ops.quote_name
+    table = qn(DailyCount._meta.db_table)
+    cols = [qn(DailyCount._meta.get_field(n).column) for n in ("day", "dim", "key", "counter", "value")]
+    value = cols[4]
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(items))
+    params: list[Any] = []
+    for (day, dim, key, counter), n in items:
+        params += [connection.ops.adapt_datefield_value(day), dim, key, counter, n]
+    sql = (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES {rows} "
+        f"ON CONFLICT ({', '.join(cols[:4])}) DO UPDATE SET {value} = {table}.{value} + excluded.{value}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
 
 
 # --- rebuild and check ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ composite a rate without a denominator scores 100 (nothing to hold against the o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -961,20 +961,30 @@ def registry(object_type: str | None = None) -> list[Indicator]:
 # --- base counters from the database ----------------------------------------------------------------
 
 
-def should_q(p: Period, r: dict[str, Any]) -> Q:
-    """The cases a department (or an area) should have handled and closed in the period."""
+def _should_parts(p: Period, r: dict[str, Any]) -> list[Q]:
+    """Disjoint filters whose union is `should_q`, each answered by one index range (due in the
+    period; carried over and handled after its start; carried over and unhandled)."""
     start, end = p.start, p.end
     if r["DEPARTMENT_PERIOD"] == "due":
-        when = (
-            Q(due_at__gte=start, due_at__lt=end)
-            | Q(due_at__lt=start, handled_at__gte=start)
-            | Q(due_at__lt=start, handled_at__isnull=True)
-        )
+        parts = [
+            Q(due_at__gte=start, due_at__lt=end),
+            Q(due_at__lt=start, handled_at__gte=start),
+            Q(due_at__lt=start, handled_at__isnull=True),
+        ]
     else:
-        when = Q(dispatched_at__gte=start, dispatched_at__lt=end)
-    q = when & Q(department_id__isnull=False, voided_at__isnull=True)
+        parts = [Q(dispatched_at__gte=start, dispatched_at__lt=end)]
+    common = Q(department_id__isnull=False, voided_at__isnull=True)
     if r["SUSPENDED"] == "exclude":
-        q &= Q(suspensions=0) | Q(handled_at__lt=end)
+        common &= Q(suspensions=0) | Q(handled_at__lt=end)
+    return [part & common for part in parts]
+
+
+def should_q(p: Period, r: dict[str, Any]) -> Q:
+    """The cases a department (or an area) should have handled and closed in the period."""
+    parts = _should_parts(p, r)
+    q = parts[0]
+    for part in parts[1:]:
+        q |= part
     return q
 
 
@@ -983,28 +993,97 @@ def _on_time_q(r: dict[str, Any]) -> Q:
     return q & Q(extensions=0) if r["EXTENDED"] == "late" else q
 
 
-def department_counts(p: Period, r: dict[str, Any], scope: Scope) -> dict[int, dict[str, int]]:
-    end = p.end
-    on_time = _on_time_q(r)
-    rows = (
-        CaseFact.objects.filter(should_q(p, r) & scope.fact_q())
-        .values("department_id")
-        .annotate(
-            should=Count("case_id"),
-            handled=Count("case_id", filter=Q(handled_at__lt=end)),
-            handled_on_time=Count("case_id", filter=Q(handled_at__lt=end) & on_time),
-            overdue_open=Count(
+Key = tuple[Any, ...]
+
+
+class Counts:
+    """The base counters of one period, counting rules and scope, read from the database and
+    kept for the other object types evaluated with the same `Counts` (`evaluate_all`): the
+    department and the area figures share the "should handle" counts.
+
+    Every family is a GROUP BY over one index range of `CaseFact` (reported, registered,
+    self-fixed, due / carried over), never an OR across them: the indexes cover the columns
+    counted, so the database reads the index alone. `DailyCount` gives the post counters."""
+
+    def __init__(self, p: Period, r: dict[str, Any], scope: Scope) -> None:
+        self.p, self.r, self.scope = p, r, scope
+        self._memo: dict[Any, Any] = {}
+
+    def _rows(self, name: str, q: Q, group: tuple[str, ...], aggs: dict[str, Any]) -> dict[Key, dict[str, int]]:
+        key = (name, group)
+        if key not in self._memo:
+            out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            parts = _should_parts(self.p, self.r) if name == "should" else [q]
+            for part in parts:
+                rows = CaseFact.objects.filter(part & self.scope.fact_q()).values(*group).annotate(**aggs).order_by()
+                for row in rows:
+                    k = tuple(row.pop(g) for g in group)
+                    for counter, n in row.items():
+                        out[k][counter] += n or 0
+            self._memo[key] = out
+        return self._memo[key]
+
+    def should(self, group: tuple[str, ...]) -> dict[Key, dict[str, int]]:
+        """Department counters of the cases to be handled in the period, per `group`."""
+        end = self.p.end
+        on_time = _on_time_q(self.r)
+        handled = Q(handled_at__lt=end)
+        aggs = {
+            "should": Count("case_id"),
+            "handled": Count("case_id", filter=handled),
+            "handled_on_time": Count("case_id", filter=handled & on_time),
+            "overdue_open": Count(
                 "case_id", filter=(Q(handled_at__isnull=True) | Q(handled_at__gte=end)) & Q(due_at__lt=end)
             ),
-            closed=Count("case_id", filter=Q(closed_at__lt=end)),
-            closed_on_time=Count("case_id", filter=Q(closed_at__lt=end) & on_time),
-            reworked=Count("case_id", filter=Q(reworks__gt=0)),
-            rework_events=Sum("reworks"),
-            extended=Count("case_id", filter=Q(extensions__gt=0)),
-            suspended=Count("case_id", filter=Q(suspensions__gt=0)),
-        )
-    )
-    return {row.pop("department_id"): row for row in rows}
+            "closed": Count("case_id", filter=Q(closed_at__lt=end)),
+            "closed_on_time": Count("case_id", filter=Q(closed_at__lt=end) & on_time),
+            "reworked": Count("case_id", filter=Q(reworks__gt=0)),
+            "rework_events": Sum("reworks"),
+            "extended": Count("case_id", filter=Q(extensions__gt=0)),
+            "suspended": Count("case_id", filter=Q(suspensions__gt=0)),
+        }
+        return self._rows("should", Q(), group, aggs)
+
+    def reported(self, group: tuple[str, ...]) -> dict[Key, dict[str, int]]:
+        q = Q(reported_at__gte=self.p.start, reported_at__lt=self.p.end)
+        aggs = {"reported": Count("case_id"), "public_reported": Count("case_id", filter=Q(public=True))}
+        return self._rows("reported", q, group, aggs)
+
+    def self_fixed(self, group: tuple[str, ...]) -> dict[Key, dict[str, int]]:
+        q = Q(self_fixed_at__gte=self.p.start, self_fixed_at__lt=self.p.end)
+        return self._rows("self_fixed", q, group, {"self_fixed": Count("case_id")})
+
+    def registered(self, group: tuple[str, ...]) -> dict[Key, dict[str, int]]:
+        """Registered (立案, not voided) in the period, per `group`."""
+        aggs = {"registered": Count("case_id"), "public_registered": Count("case_id", filter=Q(public=True))}
+        return self._rows("registered", self._registered_q(), group, aggs)
+
+    def _registered_q(self) -> Q:
+        return Q(registered_at__gte=self.p.start, registered_at__lt=self.p.end, voided_at__isnull=True)
+
+    def hotspots(self) -> list[tuple[int, int, int]]:
+        """(unit grid, category, registered cases) with at least HOTSPOT_MIN registered cases
+        in the period (only those pairs leave the database)."""
+        key = ("hotspots",)
+        if key not in self._memo:
+            self._memo[key] = list(
+                CaseFact.objects.filter(self._registered_q() & self.scope.fact_q())
+                .values_list("unit_grid_id", "category_id")
+                .annotate(n=Count("case_id"))
+                .filter(n__gte=self.r["HOTSPOT_MIN"])
+                .order_by()
+            )
+        return self._memo[key]
+
+    def daily(self, dims: tuple[str, ...]) -> dict[tuple[str, int], dict[str, int]]:
+        key = ("daily", dims)
+        if key not in self._memo:
+            self._memo[key] = daily_counts(self.p, dims)
+        return self._memo[key]
+
+
+def department_counts(p: Period, r: dict[str, Any], scope: Scope) -> dict[int, dict[str, int]]:
+    return {k[0]: v for k, v in Counts(p, r, scope).should(("department_id",)).items()}
 
 
 def daily_counts(p: Period, dims: tuple[str, ...]) -> dict[tuple[str, int], dict[str, int]]:
@@ -1019,40 +1098,9 @@ def daily_counts(p: Period, dims: tuple[str, ...]) -> dict[tuple[str, int], dict
     return out
 
 
-def region_counts(p: Period, r: dict[str, Any], scope: Scope, group: str) -> dict[int, dict[str, int]]:
-    """Per unit grid (group="unit_grid_id") or category ("category_id"): the region counters
-    (one GROUP BY over the facts)."""
-    start, end = p.start, p.end
-    should = should_q(p, r)
-    reported = Q(reported_at__gte=start, reported_at__lt=end)
-    registered = Q(registered_at__gte=start, registered_at__lt=end, voided_at__isnull=True)
-    fixed = Q(self_fixed_at__gte=start, self_fixed_at__lt=end)
-    rows = (
-        CaseFact.objects.filter((reported | registered | fixed | should) & scope.fact_q())
-        .values(group)
-        .annotate(
-            reported=Count("case_id", filter=reported),
-            public_reported=Count("case_id", filter=reported & Q(public=True)),
-            registered=Count("case_id", filter=registered),
-            public_registered=Count("case_id", filter=registered & Q(public=True)),
-            self_fixed=Count("case_id", filter=fixed),
-            should=Count("case_id", filter=should),
-            closed=Count("case_id", filter=should & Q(closed_at__lt=end)),
-            closed_on_time=Count("case_id", filter=should & Q(closed_at__lt=end) & _on_time_q(r)),
-        )
-    )
-    return {row.pop(group): row for row in rows}
-
-
 def hotspots(p: Period, r: dict[str, Any], scope: Scope) -> list[tuple[int, int, int]]:
     """(unit grid, category, registered cases) with at least HOTSPOT_MIN cases in the period."""
-    registered = Q(registered_at__gte=p.start, registered_at__lt=p.end, voided_at__isnull=True)
-    return list(
-        CaseFact.objects.filter(registered & scope.fact_q())
-        .values_list("unit_grid_id", "category_id")
-        .annotate(n=Count("case_id"))
-        .filter(n__gte=r["HOTSPOT_MIN"])
-    )
+    return Counts(p, r, scope).hotspots()
 
 
 # --- evaluation ------------------------------------------------------------------------------------
@@ -1081,49 +1129,60 @@ def _post_users(post: str, scope: Scope):
     return users
 
 
-def evaluate_posts(post: str, p: Period, scope: Scope, r: dict[str, Any]) -> list[dict[str, Any]]:
+def evaluate_posts(post: str, counts: Counts) -> list[dict[str, Any]]:
     from urbangrid.geo.models import WorkGrid
 
-    counts = daily_counts(p, ("u", "g") if post == "collector" else ("u",))
-    users = list(_post_users(post, scope).order_by("username"))
+    daily = counts.daily(("u", "g") if post == "collector" else ("u",))
+    users = list(_post_users(post, counts.scope).order_by("username"))
     grids_of: dict[int, list[int]] = defaultdict(list)
     if post == "collector":
         for wg_id, user_id in WorkGrid.collectors.through.objects.values_list("workgrid_id", "user_id"):
             grids_of[user_id].append(wg_id)
     result = []
     for u in users:
-        base: dict[str, int] = defaultdict(int, counts.get(("u", u.pk), {}))
+        base: dict[str, int] = defaultdict(int, daily.get(("u", u.pk), {}))
         for wg in grids_of.get(u.pk, ()):
-            for k, n in counts.get(("g", wg), {}).items():
+            for k, n in daily.get(("g", wg), {}).items():
                 base[k] += n
         result.append(
-            {"object": _ref(post, u.pk, u.username, u.get_full_name() or u.username), "values": _apply(post, base, r)}
+            {
+                "object": _ref(post, u.pk, u.username, u.get_full_name() or u.username),
+                "values": _apply(post, base, counts.r),
+            }
         )
     return result
 
 
-def evaluate_departments(p: Period, scope: Scope, r: dict[str, Any], only: set[int] | None = None):
+def evaluate_departments(counts: Counts, only: set[int] | None = None) -> list[dict[str, Any]]:
     from urbangrid.core.models import Department
 
-    counts = department_counts(p, r, scope)
-    daily = daily_counts(p, ("d",))
-    ids = set(counts) | {k for (_d, k) in daily}
+    per: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (dept, _street), row in counts.should(("department_id", "street_id")).items():
+        for k, n in row.items():
+            per[dept][k] += n
+    daily = counts.daily(("d",))
+    ids = set(per) | {k for (_d, k) in daily}
     depts = Department.objects.filter(Q(pk__in=ids) | Q(kind__in=["professional", "company", "street_office"]))
     if only is not None:
         depts = depts.filter(pk__in=only)
     result = []
     for d in depts.order_by("code"):
-        base = {**daily.get(("d", d.pk), {}), **counts.get(d.pk, {})}
-        result.append({"object": _ref("department", d.pk, d.code, d.name), "values": _apply(DEPT, base, r)})
+        base = {**daily.get(("d", d.pk), {}), **per.get(d.pk, {})}
+        result.append({"object": _ref("department", d.pk, d.code, d.name), "values": _apply(DEPT, base, counts.r)})
     return result
 
 
-def evaluate_regions(kind: str, p: Period, scope: Scope, r: dict[str, Any]) -> list[dict[str, Any]]:
+#: the counters of the "should handle" family that area indicators use
+_AREA_SHOULD = ("should", "closed", "closed_on_time")
+
+
+def evaluate_regions(kind: str, counts: Counts) -> list[dict[str, Any]]:
     from urbangrid.catalog.models import Category
     from urbangrid.geo.models import AdminDivision, UnitGrid, WorkGrid
 
+    r = counts.r
     grids = list(
-        scope.unit_grids().values_list(
+        counts.scope.unit_grids().values_list(
             "pk",
             "code",
             "area_m2",
@@ -1134,46 +1193,63 @@ def evaluate_regions(kind: str, p: Period, scope: Scope, r: dict[str, Any]) -> l
             "work_grid_id",
         )
     )
-    key_index = {"unit_grid": 0, "community": 4, "street": 5, "district": 6, "work_grid": 7}
     hot_grid: dict[int, int] = defaultdict(int)
     hot_category: dict[int, int] = defaultdict(int)
-    for grid_id, cat_id, _n in hotspots(p, r, scope):
+    for grid_id, cat_id, _n in counts.hotspots():
         hot_grid[grid_id] += 1
         hot_category[cat_id] += 1
     bases: dict[Any, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+
+    def add(key: Any, row: dict[str, int], only: tuple[str, ...] | None = None) -> None:
+        if key in bases:
+            for k, n in row.items():
+                if only is None or k in only:
+                    bases[key][k] += n
+
     if kind == "category":
-        for cat_id, row in region_counts(p, r, scope, "category_id").items():
-            bases[cat_id].update(row)
+        registered = counts.registered(("category_id",))
+        reported = counts.reported(("category_id",))
+        fixed = counts.self_fixed(("category_id",))
+        should = counts.should(("category_id", "street_id"))
+        for cat_id, *_rest in (*registered, *reported, *fixed, *should):
             bases[cat_id]["hotspots"] = hot_category[cat_id]
+        for (cat_id, *_rest), row in (*registered.items(), *reported.items(), *fixed.items()):
+            add(cat_id, row)
+        for (cat_id, _street), row in should.items():
+            add(cat_id, row, _AREA_SHOULD)
         total_area = sum(g[2] or 0 for g in grids)
         for b in bases.values():
             b["grids"], b["area_m2"] = len(grids), total_area
         objects = {c.pk: (c.code, c.name) for c in Category.objects.filter(pk__in=list(bases))}
     else:
-        idx = key_index[kind]
-        per_grid = region_counts(p, r, scope, "unit_grid_id")
+        idx = {"unit_grid": 0, "community": 4, "street": 5, "district": 6, "work_grid": 7}[kind]
+        reg_grid = {k[0]: v for k, v in counts.registered(("unit_grid_id",)).items()}
         for g in grids:
+            if g[idx] is None:
+                continue
             b = bases[g[idx]]
-            for k, n in per_grid.get(g[0], {}).items():
+            for k, n in reg_grid.get(g[0], {}).items():
                 b[k] += n
             b["hotspots"] += hot_grid.get(g[0], 0)
             b["grids"] += 1
             b["area_m2"] += g[2] or 0
-            b["grid_score_sum"] += band_grid(per_grid.get(g[0], {}).get("registered", 0), g[3])
-        bases.pop(None, None)
-        if kind in ("street", "community"):
-            daily = daily_counts(p, ("s" if kind == "street" else "c",))
-            for (_dim, key), row in daily.items():
-                if key in bases:
-                    for k, n in row.items():
-                        bases[key][k] += n
-        elif kind == "district":
-            daily = daily_counts(p, ("s",))
-            parent = dict(AdminDivision.objects.filter(level="street").values_list("pk", "parent_id"))
-            for (_dim, key), row in daily.items():
-                if parent.get(key) in bases:
-                    for k, n in row.items():
-                        bases[parent[key]][k] += n
+            b["grid_score_sum"] += band_grid(reg_grid.get(g[0], {}).get("registered", 0), g[3])
+        if kind in ("street", "district"):  # counted per street (the case's location when reported)
+            column = "street_id"
+            key_of = {g[5]: g[idx] for g in grids}
+        else:
+            column = "unit_grid_id"
+            key_of = {g[0]: g[idx] for g in grids}
+        for family in (counts.reported((column,)), counts.self_fixed((column,))):
+            for (place,), row in family.items():
+                add(key_of.get(place), row)
+        for (_dept, place), row in counts.should(("department_id", column)).items():
+            add(key_of.get(place), row, _AREA_SHOULD)
+        if kind in ("street", "community", "district"):
+            dim = "c" if kind == "community" else "s"
+            parent = {g[5]: g[6] for g in grids} if kind == "district" else None
+            for (_dim, key), row in counts.daily((dim,)).items():
+                add(parent.get(key) if parent is not None else key, row)
         model = {"unit_grid": UnitGrid, "work_grid": WorkGrid}.get(kind, AdminDivision)
         objects = {o.pk: (o.code, getattr(o, "name", "")) for o in model.objects.filter(pk__in=list(bases))}
     result = []
@@ -1183,6 +1259,16 @@ def evaluate_regions(kind: str, p: Period, scope: Scope, r: dict[str, Any]) -> l
     return result
 
 
+def _evaluate(target: str, counts: Counts, only: set[int] | None = None) -> list[dict[str, Any]]:
+    if target not in TARGETS:
+        raise ValueError(f"unknown object type {target!r}")
+    if target in POSTS:
+        return evaluate_posts(target, counts)
+    if target == "department":
+        return evaluate_departments(counts, only)
+    return evaluate_regions(target, counts)
+
+
 def evaluate(
     target: str, period: Period, scope: Scope | None = None, *, only: set[int] | None = None, **rule_overrides: Any
 ) -> list[dict[str, Any]]:
@@ -1190,10 +1276,14 @@ def evaluate(
     district, street, community, work_grid, unit_grid, category) in `period` within `scope`."""
     if target not in TARGETS:
         raise ValueError(f"unknown object type {target!r}")
-    r = current_rules(**rule_overrides)
-    scope = scope or Scope("city")
-    if target in POSTS:
-        return evaluate_posts(target, period, scope, r)
-    if target == "department":
-        return evaluate_departments(period, scope, r, only)
-    return evaluate_regions(target, period, scope, r)
+    return _evaluate(target, Counts(period, current_rules(**rule_overrides), scope or Scope("city")), only)
+
+
+def evaluate_all(
+    targets: Iterable[str], period: Period, scope: Scope | None = None, **rule_overrides: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """`evaluate` for several object types of one period and scope, reading each family of
+    counts from the database once (e.g. the monthly evaluation of all posts, departments and
+    streets)."""
+    counts = Counts(period, current_rules(**rule_overrides), scope or Scope("city"))
+    return {target: _evaluate(target, counts) for target in targets}
