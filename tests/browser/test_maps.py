@@ -176,7 +176,7 @@ def test_gcj02_tiles_shift_the_overlays(world, new_page, screenshot, settings):
     assert abs(back[0] - lon) < 1e-7 and abs(back[1] - lat) < 1e-7
     assert page.is_visible("#layer-tiles") and not page.is_checked("#layer-base")
     screenshot(page, "gcj02-tiles")
-    # the case page's map (its template does not name the CRS) asks /map/tiles.json and shifts too
+    # the case page's map shifts too (its HTML names the CRS: data-tile-crs)
     from django.utils import timezone
 
     from tests.factories import report_at
@@ -184,3 +184,29 @@ def test_gcj02_tiles_shift_the_overlays(world, new_page, screenshot, settings):
     case = report_at(world, timezone.now())
     page.goto(f"/cases/{case.pk}/")
     page.wait_for_function("() => document.getElementById('case-map').dataset.tileCrsUsed === 'GCJ02'")
+    assert page.get_attribute("#case-map", "data-tile-crs") == "GCJ02"
+
+
+def test_big_screen_stacks_tiles_and_shifts_onto_gcj02(world, new_page, screenshot, settings):
+    """The big screen's map is map.js's baseMap: stacked tile URLs (Tianditu vec_w + cva_w style) are
+    two tile layers, and GCJ-02 tiles shift the density grid from the start (data-tile-crs)."""
+    settings.URBANGRID_TILE_URL = (
+        "/static/web/favicon.svg?l=vec&z={z}&x={x}&y={y} /static/web/favicon.svg?l=cva&z={z}&x={x}&y={y}"
+    )
+    settings.URBANGRID_TILE_CRS = "GCJ02"
+    errors: list[str] = []
+    page = new_page(viewport=(1920, 1080))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, world.leader)
+    tiles_json: list[str] = []
+    page.on("request", lambda r: tiles_json.append(r.url) if "/map/tiles.json" in r.url else None)
+    page.goto("/dashboard/screen/")
+    assert page.get_attribute("#screen", "data-tile-crs") == "GCJ02"
+    page.wait_for_selector("#screen[data-density-max]")
+    assert page.evaluate("() => document.getElementById('scr-map').dataset.tileCrsUsed") == "GCJ02"
+    assert page.locator("#scr-map .leaflet-tile-pane .leaflet-layer").count() == 2
+    srcs = page.evaluate("() => [...document.querySelectorAll('#scr-map img.leaflet-tile')].map(i => i.src)")
+    assert any("l=vec" in u for u in srcs) and any("l=cva" in u for u in srcs)
+    assert not tiles_json  # the CRS came with the page, not from /map/tiles.json
+    screenshot(page, "screen-gcj02-stacked-tiles")
+    assert not errors, errors

@@ -117,6 +117,34 @@ def test_tile_configuration(world, as_user, settings):
     assert c.get("/map/tiles.json").json()["crs"] == "WGS84"
 
 
+@pytest.mark.parametrize(("setting", "expected"), [("GCJ02", "GCJ02"), ("CGCS2000", "WGS84"), ("WGS84", "WGS84")])
+def test_every_map_page_names_the_tile_crs(world, as_user, settings, setting, expected):
+    """Map pages carry data-tile-crs, so map.js never draws overlays unshifted on GCJ-02 tiles while
+    it would wait for /map/tiles.json: the case page (web and phone), the phone's home and report
+    pages, and the big screen."""
+    settings.URBANGRID_TILE_URL = (
+        "https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z} "
+        "https://t{s}.tianditu.gov.cn/cva_w/wmts?x={x}&y={y}&l={z}"
+    )
+    settings.URBANGRID_TILE_CRS = setting
+    case = report_at(world, timezone.now())
+    attribute = f'data-tile-crs="{expected}"'
+    leader = as_user(world.leader)
+    for path, element in ((f"/cases/{case.pk}/", 'id="case-map"'), ("/dashboard/screen/", 'id="screen"')):
+        page = leader.get(path).content.decode()
+        tag = page[page.index(element) :].split(">", 1)[0]
+        assert attribute in tag, (path, tag)
+    collector = as_user(world.collector)
+    for path, element in (
+        ("/m/", 'id="m-map"'),
+        ("/m/report/", 'id="pin-map"'),
+        (f"/m/cases/{case.pk}/", 'id="case-map"'),
+    ):
+        page = collector.get(path).content.decode()
+        tag = page[page.index(element) :].split(">", 1)[0]
+        assert attribute in tag, (path, tag)
+
+
 # --- cases: legend groups, lights, period ------------------------------------------------------------
 
 

@@ -29,9 +29,15 @@ from .operations import OperationForm, forms_for
 
 
 def tile_settings() -> dict[str, str]:
+    """The configured map tiles: URL template(s), attribution and coordinate system.
+
+    `crs` is GCJ02 or WGS84 (CGCS2000, Tianditu, draws as WGS-84), as /map/tiles.json says: map pages
+    put it in `data-tile-crs` so that map.js shifts the overlays onto GCJ-02 tiles from the start.
+    """
     return {
         "url": getattr(settings, "URBANGRID_TILE_URL", ""),
         "attribution": getattr(settings, "URBANGRID_TILE_ATTRIBUTION", ""),
+        "crs": "GCJ02" if getattr(settings, "URBANGRID_TILE_CRS", "WGS84") == "GCJ02" else "WGS84",
     }
 
 
@@ -204,6 +210,7 @@ def case_context(
 ) -> dict[str, Any]:
     """What the case page (web and phone) shows."""
     grid = case.unit_grid
+    tiles = tile_settings()
     return {
         "case": case,
         "light": light_of(case),
@@ -213,5 +220,6 @@ def case_context(
         "op_forms": forms if forms is not None else forms_for(case, request.user),
         "show_reporter": may_see_reporter(request.user),
         "map_data": {"point": [case.lon, case.lat], "grid": grid.geometry, "grid_code": grid.code},
-        "tiles_url": tile_settings()["url"],
+        "tiles_url": tiles["url"],
+        "tile_crs": tiles["crs"],
     }

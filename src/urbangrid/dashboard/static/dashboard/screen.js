@@ -146,26 +146,51 @@
     var lv = level(counts[feature.properties.code] || 0);
     return { color: "#3a5878", weight: 0.5, fillColor: COLORS[lv], fillOpacity: lv ? 0.75 : 0.25 };
   }
-  /* Without tiles: the offline base map (divisions, roads, labels) of web/map.js, in dark colours.
-     map.js sits next to this file under /static/ and is loaded on demand; its data URL is next to
-     the grid layer's (/map/grids.geojson → /map/base.json). */
+  /* The map is made by web/map.js (next to this file under /static/, loaded on demand), as every
+     map of the site: with tiles, its baseMap() stacks the space-separated tile URLs (Tianditu
+     vec_w + cva_w) and shifts the overlays onto GCJ-02 tiles (data-tile-crs, else /map/tiles.json);
+     without tiles, its offline base map (divisions, roads, labels) in dark colours. The data URLs
+     are next to the grid layer's (/map/grids.geojson → /map/base.json, /map/tiles.json). */
   var scriptSrc = document.currentScript ? document.currentScript.src : "";
-  function offlineBase(m) {
-    var url = d.basemap || d.grids.replace(/grids\.geojson$/, "base.json");
-    function draw() { if (window.urbangridBaseLayer) { window.urbangridBaseLayer(m, url, { theme: "dark" }).addTo(m); } }
-    if (window.urbangridBaseLayer || !scriptSrc) { draw(); return; }
-    var s = document.createElement("script");
-    s.src = scriptSrc.replace(/dashboard\/screen\.js(\?.*)?$/, "web/map.js");
-    s.onload = draw;
-    document.head.appendChild(s);
+  var mapJs = null;
+  function loadMapJs() {
+    if (window.urbangridBaseMap || !scriptSrc) { return Promise.resolve(); }
+    if (!mapJs) {
+      mapJs = new Promise(function (resolve) {
+        var s = document.createElement("script");
+        s.src = scriptSrc.replace(/dashboard\/screen\.js(\?.*)?$/, "web/map.js");
+        s.onload = resolve;
+        s.onerror = function () { resolve(); };   // plain tiles, no base map
+        document.head.appendChild(s);
+      });
+    }
+    return mapJs;
+  }
+  function nextToGrids(name) { return d.grids.replace(/grids\.geojson$/, name); }
+  function makeMap(mapEl) {
+    var tiles = (d.tiles || "").split(/\s+/).filter(Boolean);
+    if (tiles.length && window.urbangridBaseMap) {
+      mapEl.dataset.tiles = tiles.join(" ");
+      mapEl.dataset.attribution = d.attribution || "";
+      mapEl.dataset.tileCrs = d.tileCrs || "";
+      mapEl.dataset.tilesConfig = d.tilesConfig || nextToGrids("tiles.json");
+      mapEl.dataset.basemap = d.basemap || nextToGrids("base.json");
+      return window.urbangridBaseMap(mapEl, { zoomControl: false });
+    }
+    var m = L.map(mapEl, { zoomControl: false, attributionControl: !!tiles.length });
+    tiles.forEach(function (url, i) { L.tileLayer(url, { maxZoom: 19, attribution: i ? "" : d.attribution || "" }).addTo(m); });
+    if (!tiles.length && window.urbangridBaseLayer) {
+      window.urbangridBaseLayer(m, d.basemap || nextToGrids("base.json"), { theme: "dark" }).addTo(m);
+    }
+    return m;
   }
   function initMap() {
     if (typeof L === "undefined") { return Promise.resolve(); }
-    map = L.map("scr-map", { zoomControl: false, attributionControl: !!d.tiles });
-    if (d.tiles) { L.tileLayer(d.tiles, { maxZoom: 19, attribution: d.attribution || "" }).addTo(map); }
-    else { offlineBase(map); }
-    map.setView([30.63, 120.55], 12);
-    return get(d.grids).then(function (gj) {
+    return loadMapJs().then(function () {
+      map = makeMap(document.getElementById("scr-map"));
+      map.setView([30.63, 120.55], 12);
+      return get(d.grids);
+    }).then(function (gj) {
       grids = L.geoJSON(gj, { style: gridStyle }).addTo(map);
       if (gj.features && gj.features.length) { map.fitBounds(grids.getBounds()); }
       collectorsLayer = L.layerGroup().addTo(map);
