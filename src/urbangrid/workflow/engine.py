@@ -195,7 +195,8 @@ def create(
     now: datetime | None = None,
 ) -> History:
     """Insert a new workflow object through its creation transition (e.g. "report"), following
-    the definition its registration chooses for it."""
+    the definition its registration chooses for it. Joins the caller's transaction without a
+    savepoint: when it raises, the caller's block (or its savepoint) must be rolled back."""
     wf = choose(obj)
     obj.workflow = wf.name
     t = wf.get(action)
@@ -204,7 +205,9 @@ def create(
     now = now or timezone.now()
     ctx = _context(obj, t, wf, actor, data, now)
     _check(ctx)
-    with transaction.atomic():
+    # Inside a caller's transaction no savepoint: a failure here leaves nothing worth keeping of
+    # the caller's block either (the object does not exist), and it propagates to the caller.
+    with transaction.atomic(savepoint=False):
         for effect in t.effects:
             effect(ctx)
         obj.state = str(t.target)
