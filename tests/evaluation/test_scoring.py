@@ -348,8 +348,13 @@ def test_scores_api_publish_and_correct(world):
     assert (
         _client(world.dispatcher).post("/api/v1/evaluation/scores/publish", body, "application/json").status_code == 403
     )
+    # a department's handler sees their own department's row (its rank among all), nothing else
     handler = _client(world.handler)
-    assert handler.get("/api/v1/evaluation/scores?period=2026-11&object_type=department").status_code == 403
+    own = handler.get("/api/v1/evaluation/scores?period=2026-11&object_type=department").json()["results"]
+    assert [(r["object"]["code"], r["rank"]) for r in own] == [("HW1", 1), ("HW", 4)]
+    assert handler.get("/api/v1/evaluation/scores?period=2026-11&object_type=street").status_code == 403
+    # a month is published once it is over (test_scores_page.py): publish October
+    body["period"] = "2026-10"
     r = leader.post("/api/v1/evaluation/scores/publish", body, "application/json")
     assert r.status_code == 200, r.content
     assert r.json()["published"]["version"] == 1
@@ -360,10 +365,10 @@ def test_scores_api_publish_and_correct(world):
         "version": 2,
         "reason": "复核更正",
     }
-    versions = leader.get("/api/v1/evaluation/scores/versions?period=2026-11&object_type=department").json()
+    versions = leader.get("/api/v1/evaluation/scores/versions?period=2026-10&object_type=department").json()
     assert [v["version"] for v in versions] == [1, 2] and versions[1]["reason"] == "复核更正"
-    r = leader.post("/api/v1/evaluation/scores/publish", {**body, "period": "2026-12"}, "application/json")
-    assert r.status_code == 200  # the rule of 2026-01-01 applies to December too
+    r = leader.post("/api/v1/evaluation/scores/publish", {**body, "period": "2026-02"}, "application/json")
+    assert r.status_code == 200  # the rule of 2026-01-01 applies to February too
     assert (
         leader.post("/api/v1/evaluation/scores/publish", {**body, "period": "2025-11"}, "application/json").status_code
         == 400

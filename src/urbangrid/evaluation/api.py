@@ -38,6 +38,33 @@ sees_all = _sees_all
 PUBLISH_ROLES = (R.LEADER, R.ADMINISTRATOR)
 
 
+def may_publish(user) -> bool:
+    return bool(user.is_superuser or user.has_role(*PUBLISH_ROLES))
+
+
+def scores_only(user) -> set[int] | None:
+    """Whose scores a user may see: None — every object (leaders, administrators, center
+    posts and other staff of center departments); a set of department ids — a department's
+    handlers see their own department's row (and sub-units); anyone else (collectors, citizens
+    …) gets PermissionDenied."""
+    if user.is_superuser or user.has_role(*CENTER_ROLES):
+        return None
+    if user.has_role(R.HANDLER):
+        if user.department_id and user.department.kind in CENTER_KINDS:
+            return None
+        ids = department_ids_for(user)
+        if ids:
+            return ids
+    elif user.role_codes - {R.COLLECTOR, R.CITIZEN} and _sees_all(user):
+        return None
+    raise PermissionDenied(_("Monthly scores are for leaders, administrators, center staff and departments."))
+
+
+def scores_type_allowed(only: set[int] | None, object_type: str) -> None:
+    if only is not None and object_type != "department":
+        raise PermissionDenied(_("A department's staff see the department scores only."))
+
+
 def _require_all(user) -> None:
     if not _sees_all(user):
         raise PermissionDenied(_("Evaluation is for leaders, administrators and center staff."))
@@ -85,37 +112,36 @@ def _scored_type(object_type: str) -> None:
 
 @router.get("/scores", summary="Monthly scores and ranking")
 def scores(request: HttpRequest, q: Query[ScoresQuery]):
-    """The month's scores, levels, money and ranks under the rule version in force: the current
-    published version if the month is published (`published` gives version, time, reason), else
-    computed live (`published`: null)."""
+    """The month's scores, levels, money, ranks and term breakdown under the rule version in
+    force — the figures of the page /evaluation/scores/: the current published version if the
+    month is published (`published` gives version, time, by, reason), else computed live
+    (`published`: null). A department's handlers get their own department's row only (its
+    rank among all departments)."""
     from . import publish
 
-    _require_all(request.user)
+    only = scores_only(request.user)
     _scored_type(q.object_type)
+    scores_type_allowed(only, q.object_type)
+    p = _period(q.period)
     try:
-        return publish.scores(q.period, q.object_type, q.scope)
+        publish.ensure_not_future(publish.month(p))
+        return publish.scores(p, q.object_type, q.scope, only=only)
     except ValueError as exc:
         raise ApiError(400, "invalid", str(exc), {"period": str(exc)}) from None
 
 
 @router.get("/scores/versions", summary="Published versions of a month")
 def score_versions(request: HttpRequest, q: Query[ScoresQuery]):
-    from .models import PublishedMonth
+    from . import publish
 
-    _require_all(request.user)
+    only = scores_only(request.user)
     _scored_type(q.object_type)
-    rows = PublishedMonth.objects.filter(period=_period(q.period).label, object_type=q.object_type, scope=q.scope)
-    return [
-        {
-            "version": pm.version,
-            "published_at": pm.published_at,
-            "published_by": pm.published_by.username if pm.published_by else "",
-            "reason": pm.reason,
-            "rule": {"id": pm.rule_id, "version": pm.rule_definition["version"]},
-            "adjustments": pm.adjustments,
-        }
-        for pm in rows.select_related("published_by").order_by("version")
-    ]
+    scores_type_allowed(only, q.object_type)
+    p = _period(q.period)
+    try:
+        return publish.versions(p, q.object_type, q.scope)
+    except ValueError as exc:
+        raise ApiError(400, "invalid", str(exc), {"period": str(exc)}) from None
 
 
 class PublishIn(Schema):
@@ -128,28 +154,22 @@ class PublishIn(Schema):
 
 @router.post("/scores/publish", summary="Publish a month, or a correction of it")
 def publish_scores(request: HttpRequest, data: PublishIn):
-    """Leaders and administrators. The first publication freezes the month; publishing again
-    needs a `reason` and creates a new version (optional `adjustments`: {object id: {indicator:
-    value}})."""
+    """Leaders and administrators. The first publication freezes a month that is over;
+    publishing again needs a `reason` (409 without) and creates a new version (optional
+    `adjustments`: {object id: {indicator: value}})."""
     from . import publish
 
     user = request.user
-    if not (user.is_superuser or user.has_role(*PUBLISH_ROLES)):
+    if not may_publish(user):
         raise PermissionDenied(_("Only leaders and administrators publish evaluation results."))
     _scored_type(data.object_type)
+    p = _period(data.period)
     try:
-        if publish.current(data.period, data.object_type, data.scope) is None:
-            if data.adjustments:
-                raise publish.ScoringError(_("Adjustments are made by a correction, with a reason."))
-            pm = publish.publish_month(data.period, data.object_type, user, scope=data.scope)
-        elif not data.reason.strip():
-            raise ApiError(
-                409, "conflict", _("Already published: a correction needs a reason."), {"reason": "required"}
-            )
-        else:
-            pm = publish.correct_month(
-                data.period, data.object_type, user, data.reason, scope=data.scope, adjustments=data.adjustments
-            )
+        pm = publish.publish_or_correct(
+            p, data.object_type, user, data.reason, scope=data.scope, adjustments=data.adjustments, via="api"
+        )
+    except publish.NeedsReason as exc:
+        raise ApiError(409, "conflict", str(exc), {"reason": "required"}) from None
     except ValueError as exc:
         raise ApiError(400, "invalid", str(exc)) from None
     return publish.scores(pm.period, pm.object_type, pm.scope)

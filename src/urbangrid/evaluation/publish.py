@@ -8,15 +8,17 @@ Every publish and correction is audited.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urbangrid.core.audit import audit
 
 from .indicators import evaluate
-from .models import PublishedMonth, ScoringRule
+from .models import SCORED_TYPES, PublishedMonth, ScoringRule
 from .periods import Period, parse_period, parse_scope
 from .rules import rules as counting_rules
 from .scoring import rule_definition, rule_for, score_rows
@@ -31,6 +33,30 @@ def month(period: str | Period) -> Period:
     if p.kind != "month":
         raise ScoringError(_("Scores are published per month (e.g. 2026-11)."))
     return p
+
+
+def scored_type(object_type: str) -> str:
+    if object_type not in dict(SCORED_TYPES):
+        raise ScoringError(_("Unknown object type “%(t)s”.") % {"t": object_type})
+    return object_type
+
+
+def is_over(p: Period, today: date | None = None) -> bool:
+    """The month has ended (local days): only then may it be published."""
+    return p.last < (today or timezone.localdate())
+
+
+def ensure_over(p: Period, today: date | None = None) -> None:
+    if not is_over(p, today):
+        raise ScoringError(
+            _("%(p)s is not over yet: a month is published after its last day (%(d)s).")
+            % {"p": p.label, "d": p.last.isoformat()}
+        )
+
+
+def ensure_not_future(p: Period, today: date | None = None) -> None:
+    if p.first > (today or timezone.localdate()):
+        raise ScoringError(_("%(p)s is in the future: there are no scores yet.") % {"p": p.label})
 
 
 def _rule(object_type: str, p: Period) -> ScoringRule:
@@ -94,8 +120,11 @@ def _freeze(p: Period, object_type: str, scope: str, actor, *, version: int, rea
     )
 
 
-def publish_month(period: str | Period, object_type: str, actor, *, scope: str = "city") -> PublishedMonth:
-    """Freeze the month (version 1). A month already published is changed by `correct_month`."""
+def publish_month(
+    period: str | Period, object_type: str, actor, *, scope: str = "city", via: str = ""
+) -> PublishedMonth:
+    """Freeze the month (version 1). A month already published is changed by `correct_month`.
+    `via` (page, api, command) is written to the audit record."""
     p = month(period)
     with transaction.atomic():
         if PublishedMonth.objects.select_for_update().filter(period=p.label, object_type=object_type, scope=scope):
@@ -108,6 +137,7 @@ def publish_month(period: str | Period, object_type: str, actor, *, scope: str =
             summary=f"{p.label} {object_type} {scope} v1",
             rule=pm.rule_id,
             rule_version=pm.rule.version,
+            via=via,
         )
     return pm
 
@@ -120,6 +150,7 @@ def correct_month(
     *,
     scope: str = "city",
     adjustments: dict[Any, dict[str, Any]] | None = None,
+    via: str = "",
 ) -> PublishedMonth:
     """A new version of a published month: today's indicator values (with `adjustments`:
     {object id: {indicator: value}}) under the rule version now in force for the month."""
@@ -148,6 +179,7 @@ def correct_month(
             rule=pm.rule_id,
             rule_version=pm.rule.version,
             adjustments=pm.adjustments,
+            via=via,
         )
     return pm
 
@@ -159,13 +191,82 @@ def recompute(pm: PublishedMonth, *, from_rule_row: bool = False) -> list[dict[s
     return score_rows(defn, pm.inputs)
 
 
-def scores(period: str | Period, object_type: str, scope: str = "city") -> dict[str, Any]:
-    """The month's scores: the current published version if any, else computed live
-    ("published": None)."""
+class NeedsReason(ScoringError):
+    """The month is already published: publishing again is a correction and needs a reason."""
+
+
+def publish_or_correct(
+    period: str | Period,
+    object_type: str,
+    actor,
+    reason: str = "",
+    *,
+    scope: str = "city",
+    adjustments: dict[Any, dict[str, Any]] | None = None,
+    via: str = "",
+    today: date | None = None,
+) -> PublishedMonth:
+    """What the page, the API and the command do: publish a month that is over (version 1), or,
+    once published, correct it (a new version; `reason` required)."""
     p = month(period)
-    pm = current(p.label, object_type, scope)
+    scored_type(object_type)
+    if current(p.label, object_type, scope) is None:
+        if adjustments:
+            raise ScoringError(_("Adjustments are made by a correction, with a reason."))
+        ensure_over(p, today)
+        return publish_month(p, object_type, actor, scope=scope, via=via)
+    if not (reason or "").strip():
+        raise NeedsReason(_("%(p)s is already published: a correction needs a reason.") % {"p": p.label})
+    return correct_month(p, object_type, actor, reason, scope=scope, adjustments=adjustments, via=via)
+
+
+def _who(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
+def versions(period: str | Period, object_type: str, scope: str = "city") -> list[dict[str, Any]]:
+    """Every published version of the month, oldest first."""
+    p = month(period)
+    rows = PublishedMonth.objects.filter(period=p.label, object_type=object_type, scope=scope)
+    return [
+        {
+            "version": pm.version,
+            "at": pm.published_at.isoformat(),
+            "by": pm.published_by.username if pm.published_by else "",
+            "by_name": _who(pm.published_by),
+            "reason": pm.reason,
+            "rule": {"id": pm.rule_id, "version": pm.rule_definition["version"]},
+            "adjustments": pm.adjustments,
+        }
+        for pm in rows.select_related("published_by").order_by("version")
+    ]
+
+
+def scores(
+    period: str | Period,
+    object_type: str,
+    scope: str = "city",
+    *,
+    version: int | None = None,
+    only: set[int] | None = None,
+) -> dict[str, Any]:
+    """The month's scores: the current published version if any (or the published `version`
+    asked for), else computed live ("published": None). `only`: keep the rows of these object
+    ids (a department's staff); ranks stay those among all objects."""
+    p = month(period)
+    if version is not None:
+        pm = PublishedMonth.objects.filter(
+            period=p.label, object_type=object_type, scope=scope, version=version
+        ).first()
+        if pm is None:
+            raise ScoringError(_("%(p)s has no published version %(v)s.") % {"p": p.label, "v": version})
+    else:
+        pm = current(p.label, object_type, scope)
     if pm is not None:
-        return {
+        latest = current(p.label, object_type, scope)
+        out = {
             "period": p.label,
             "object_type": object_type,
             "scope": scope,
@@ -173,17 +274,24 @@ def scores(period: str | Period, object_type: str, scope: str = "city") -> dict[
                 "version": pm.version,
                 "at": pm.published_at.isoformat(),
                 "by": pm.published_by.username if pm.published_by else "",
+                "by_name": _who(pm.published_by),
                 "reason": pm.reason,
+                "current": latest is not None and latest.pk == pm.pk,
+                "latest_version": latest.version if latest else pm.version,
             },
             "rule": {k: pm.rule_definition[k] for k in ("id", "name", "version", "valid_from")},
             "results": pm.results,
         }
-    live = compute(p, object_type, scope)
-    return {
-        "period": p.label,
-        "object_type": object_type,
-        "scope": scope,
-        "published": None,
-        "rule": {k: live["rule"][k] for k in ("id", "name", "version", "valid_from")},
-        "results": live["results"],
-    }
+    else:
+        live = compute(p, object_type, scope)
+        out = {
+            "period": p.label,
+            "object_type": object_type,
+            "scope": scope,
+            "published": None,
+            "rule": {k: live["rule"][k] for k in ("id", "name", "version", "valid_from")},
+            "results": live["results"],
+        }
+    if only is not None:
+        out["results"] = [r for r in out["results"] if r["object"].get("id") in only]
+    return out
