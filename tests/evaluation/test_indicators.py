@@ -356,7 +356,9 @@ def reference_regions(period, key: str) -> dict[int, Counter]:
 
 @pytest.mark.parametrize("seed", [3])
 def test_area_counts_equal_a_reference_and_evaluate_all_equals_evaluate(world, seed):
-    from urbangrid.evaluation.indicators import evaluate_all
+    from urbangrid.evaluation.indicators import Counts, evaluate_all
+    from urbangrid.evaluation.periods import Scope
+    from urbangrid.evaluation.rules import rules
 
     _random_cases(world, 40, seed)
     for i, day in enumerate((3, 9, 16)):  # handled days after their due date: carried over
@@ -387,3 +389,13 @@ def test_area_counts_equal_a_reference_and_evaluate_all_equals_evaluate(world, s
         together = evaluate_all(("collector", "dispatcher", "department", "street", "category"), period)
         for target, rows in together.items():
             assert rows == evaluate(target, period), (label, target)
+        # tallied rows (SQLite's way) and GROUP BY (PostgreSQL's way) give the same counts on either database
+        r, city = rules(), Scope("city")
+        tallied, grouped = Counts(period, r, city, tally=True), Counts(period, r, city, tally=False)
+        for group in (("department_id", "street_id"), ("category_id", "street_id"), ("unit_grid_id",)):
+            assert tallied.should(group) == grouped.should(group), (label, group)
+            assert tallied.reported(group[:1]) == grouped.reported(group[:1]), (label, group)
+            assert tallied.self_fixed(group[:1]) == grouped.self_fixed(group[:1]), (label, group)
+        for group in (("unit_grid_id",), ("category_id",)):
+            assert tallied.registered(group) == grouped.registered(group), (label, group)
+        assert sorted(tallied.hotspots()) == sorted(grouped.hotspots()), label

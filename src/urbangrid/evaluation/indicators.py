@@ -9,12 +9,13 @@ composite a rate without a denominator scores 100 (nothing to hold against the o
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Case, Count, F, Q, Sum, When
 from django.utils.translation import gettext_lazy as _
 
 from .models import CaseFact, DailyCount
@@ -996,81 +997,160 @@ def _on_time_q(r: dict[str, Any]) -> Q:
 Key = tuple[Any, ...]
 
 
+#: what a family counts: counter name → None (every row), a Q (rows matching it) or a column name (its sum)
+Spec = dict[str, "Q | str | None"]
+
+
 class Counts:
     """The base counters of one period, counting rules and scope, read from the database and
     kept for the other object types evaluated with the same `Counts` (`evaluate_all`): the
     department and the area figures share the "should handle" counts.
 
-    Every family is a GROUP BY over one index range of `CaseFact` (reported, registered,
-    self-fixed, due / carried over), never an OR across them: the indexes cover the columns
-    counted, so the database reads the index alone. `DailyCount` gives the post counters."""
+    Every family is read over one index range of `CaseFact` (reported, registered, self-fixed,
+    due / carried over), never an OR across them, and the indexes cover the columns read, so the
+    database reads the index alone. PostgreSQL groups and counts (hash aggregation). SQLite has
+    no hash aggregation: its GROUP BY sorts every row of the range, several times slower than
+    reading them, so there the database evaluates each counter's condition per row (0/1) and
+    the rows are tallied here (`collections.Counter`, one entry per distinct combination).
+    Both give the same numbers (tested on both databases, `tally` forces either way).
+    `DailyCount` gives the post counters."""
 
-    def __init__(self, p: Period, r: dict[str, Any], scope: Scope) -> None:
+    def __init__(self, p: Period, r: dict[str, Any], scope: Scope, *, tally: bool | None = None) -> None:
         self.p, self.r, self.scope = p, r, scope
+        self.tally = connection.vendor == "sqlite" if tally is None else tally
         self._memo: dict[Any, Any] = {}
 
-    def _rows(self, name: str, q: Q, group: tuple[str, ...], aggs: dict[str, Any]) -> dict[Key, dict[str, int]]:
+    def _rows(self, name: str, q: Q, group: tuple[str, ...], spec: Spec) -> dict[Key, dict[str, int]]:
         key = (name, group)
         if key not in self._memo:
             out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             parts = _should_parts(self.p, self.r) if name == "should" else [q]
             for part in parts:
-                rows = CaseFact.objects.filter(part & self.scope.fact_q()).values(*group).annotate(**aggs).order_by()
-                for row in rows:
-                    k = tuple(row.pop(g) for g in group)
-                    for counter, n in row.items():
-                        out[k][counter] += n or 0
+                qs = CaseFact.objects.filter(part & self.scope.fact_q()).order_by()
+                if self.tally:
+                    self._tally(qs, group, spec, out)
+                else:
+                    self._group(qs, group, spec, out)
             self._memo[key] = out
         return self._memo[key]
+
+    @staticmethod
+    def _group(qs, group: tuple[str, ...], spec: Spec, out) -> None:
+        aggs = {
+            counter: Sum(how) if isinstance(how, str) else Count("case_id", filter=how) for counter, how in spec.items()
+        }
+        for row in qs.values(*group).annotate(**aggs):
+            counters = out[tuple(row.pop(g) for g in group)]
+            for counter, n in row.items():
+                if n:
+                    counters[counter] += n
+
+    @staticmethod
+    def _tally(qs, group: tuple[str, ...], spec: Spec, out) -> None:
+        flags = {
+            f"t_{counter}": F(how) if isinstance(how, str) else Case(When(how, then=1), default=0)
+            for counter, how in spec.items()
+            if how is not None
+        }
+        names = [counter for counter, how in spec.items() if how is not None]
+        every = [counter for counter, how in spec.items() if how is None]
+        sql, params = qs.annotate(**flags).values_list(*group, *flags).query.sql_with_params()
+        width = len(group)
+        tallied: Counter = Counter()
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            while rows := cur.fetchmany(50_000):
+                tallied.update(rows)
+        for row, times in tallied.items():
+            counters = out[tuple(row[:width])]
+            for counter in every:
+                counters[counter] += times
+            for counter, v in zip(names, row[width:], strict=True):
+                if v:
+                    counters[counter] += times * v
 
     def should(self, group: tuple[str, ...]) -> dict[Key, dict[str, int]]:
         """Department counters of the cases to be handled in the period, per `group`."""
         end = self.p.end
         on_time = _on_time_q(self.r)
         handled = Q(handled_at__lt=end)
-        aggs = {
-            "should": Count("case_id"),
-            "handled": Count("case_id", filter=handled),
-            "handled_on_time": Count("case_id", filter=handled & on_time),
-            "overdue_open": Count(
-                "case_id", filter=(Q(handled_at__isnull=True) | Q(handled_at__gte=end)) & Q(due_at__lt=end)
-            ),
-            "closed": Count("case_id", filter=Q(closed_at__lt=end)),
-            "closed_on_time": Count("case_id", filter=Q(closed_at__lt=end) & on_time),
-            "reworked": Count("case_id", filter=Q(reworks__gt=0)),
-            "rework_events": Sum("reworks"),
-            "extended": Count("case_id", filter=Q(extensions__gt=0)),
-            "suspended": Count("case_id", filter=Q(suspensions__gt=0)),
+        spec: Spec = {
+            "should": None,
+            "handled": handled,
+            "handled_on_time": handled & on_time,
+            "overdue_open": (Q(handled_at__isnull=True) | Q(handled_at__gte=end)) & Q(due_at__lt=end),
+            "closed": Q(closed_at__lt=end),
+            "closed_on_time": Q(closed_at__lt=end) & on_time,
+            "reworked": Q(reworks__gt=0),
+            "rework_events": "reworks",
+            "extended": Q(extensions__gt=0),
+            "suspended": Q(suspensions__gt=0),
         }
-        return self._rows("should", Q(), group, aggs)
+        return self._rows("should", Q(), group, spec)
 
     def reported(self, group: tuple[str, ...]) -> dict[Key, dict[str, int]]:
         q = Q(reported_at__gte=self.p.start, reported_at__lt=self.p.end)
-        aggs = {"reported": Count("case_id"), "public_reported": Count("case_id", filter=Q(public=True))}
-        return self._rows("reported", q, group, aggs)
+        return self._rows("reported", q, group, {"reported": None, "public_reported": Q(public=True)})
 
     def self_fixed(self, group: tuple[str, ...]) -> dict[Key, dict[str, int]]:
         q = Q(self_fixed_at__gte=self.p.start, self_fixed_at__lt=self.p.end)
-        return self._rows("self_fixed", q, group, {"self_fixed": Count("case_id")})
+        return self._rows("self_fixed", q, group, {"self_fixed": None})
 
     def registered(self, group: tuple[str, ...]) -> dict[Key, dict[str, int]]:
         """Registered (立案, not voided) in the period, per `group`."""
-        aggs = {"registered": Count("case_id"), "public_registered": Count("case_id", filter=Q(public=True))}
-        return self._rows("registered", self._registered_q(), group, aggs)
+        if self.tally and group in (("unit_grid_id",), ("category_id",)):
+            return self._registered_tally()[group[0]]
+        spec: Spec = {"registered": None, "public_registered": Q(public=True)}
+        return self._rows("registered", self._registered_q(), group, spec)
 
     def _registered_q(self) -> Q:
         return Q(registered_at__gte=self.p.start, registered_at__lt=self.p.end, voided_at__isnull=True)
 
+    def _registered_tally(self) -> dict[str, Any]:
+        """The registered rows tallied per (unit grid, category, public): nearly one entry per
+        case, so rolled up in one plain loop into the counts per unit grid, per category and per
+        (unit grid, category) pair (the hot spots)."""
+        key = ("registered", "tally")
+        if key not in self._memo:
+            qs = CaseFact.objects.filter(self._registered_q() & self.scope.fact_q()).order_by()
+            sql, params = qs.values_list("unit_grid_id", "category_id", "public").query.sql_with_params()
+            tallied: Counter = Counter()
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                while rows := cur.fetchmany(50_000):
+                    tallied.update(rows)
+            grid, grid_public, cat, cat_public, pair = Counter(), Counter(), Counter(), Counter(), Counter()
+            for (g, c, public), n in tallied.items():
+                grid[g] += n
+                cat[c] += n
+                pair[(g, c)] += n
+                if public:
+                    grid_public[g] += n
+                    cat_public[c] += n
+            self._memo[key] = {
+                "unit_grid_id": {(k,): {"registered": n, "public_registered": grid_public[k]} for k, n in grid.items()},
+                "category_id": {(k,): {"registered": n, "public_registered": cat_public[k]} for k, n in cat.items()},
+                "pairs": pair,
+            }
+            for rows in (self._memo[key]["unit_grid_id"], self._memo[key]["category_id"]):
+                for counters in rows.values():
+                    if not counters["public_registered"]:
+                        del counters["public_registered"]
+        return self._memo[key]
+
     def hotspots(self) -> list[tuple[int, int, int]]:
         """(unit grid, category, registered cases) with at least HOTSPOT_MIN registered cases
-        in the period (only those pairs leave the database)."""
+        in the period."""
+        least = self.r["HOTSPOT_MIN"]
+        if self.tally:
+            return [(g, c, n) for (g, c), n in self._registered_tally()["pairs"].items() if n >= least]
         key = ("hotspots",)
-        if key not in self._memo:
+        if key not in self._memo:  # only the pairs at or above the threshold leave the database
             self._memo[key] = list(
                 CaseFact.objects.filter(self._registered_q() & self.scope.fact_q())
                 .values_list("unit_grid_id", "category_id")
                 .annotate(n=Count("case_id"))
-                .filter(n__gte=self.r["HOTSPOT_MIN"])
+                .filter(n__gte=least)
                 .order_by()
             )
         return self._memo[key]
