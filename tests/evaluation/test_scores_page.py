@@ -46,7 +46,7 @@ def month(world, after_november):
 
 def _rows(html: str) -> dict[str, dict[str, str]]:
     out = {}
-    for m in re.finditer(r'data-testid="scores-row-([^"]+)">(.*?)</tr>\s*(?=<tr data-testid|</tbody>)', html, re.S):
+    for m in re.finditer(r'data-testid="scores-row-([^"]+)">(.*?)</tr>', html, re.S):
         cells = dict(re.findall(r'data-testid="(rank|score|level|money)">([^<]*)<', m[2]))
         out[m[1]] = cells
     return out
@@ -315,3 +315,9 @@ def test_api_gives_the_page_figures_scoped_the_same_way(month):
     assert collector.get("/api/v1/evaluation/scores?period=2026-11&object_type=department").status_code == 403
     r = _client(month.leader).get("/api/v1/evaluation/scores?period=2027-05&object_type=department")
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
+
+
+def test_navigation_link_for_the_roles_that_may_see_the_page(month):
+    for who in (month.leader, month.dispatcher, month.handler):
+        assert 'data-testid="nav-scores"' in _client(who).get("/todo/").content.decode(), who
+    assert 'data-testid="nav-scores"' not in _client(month.collector).get("/todo/").content.decode()

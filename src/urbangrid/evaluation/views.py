@@ -245,6 +245,12 @@ def _object_params(object_type: str, obj: dict[str, Any], p: Period) -> dict[str
     return params
 
 
+def _local(iso: str) -> str:
+    from datetime import datetime
+
+    return timezone.localtime(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
+
+
 def scores_view_data(request: HttpRequest, p: Period, object_type: str, version: int | None) -> dict[str, Any]:
     """The figures the page and the workbook show (rows with term names and case-list links)."""
     from urbangrid.dashboard.data import cases_url
@@ -273,13 +279,19 @@ def scores_view_data(request: HttpRequest, p: Period, object_type: str, version:
             }
         )
     shown = rows if only is None else [r for r in rows if r["object"].get("id") in only]
+    versions = publish.versions(p, object_type)
+    for v in versions:
+        v["at_local"] = _local(v["at"])
+    if s["published"]:
+        s["published"]["at_local"] = _local(s["published"]["at"])
     return {
         **s,
+        "has_money": any("money" in t for r in rows for t in r["terms"]),
         "all_rows": rows,
         "rows": shown,
         "top": rows[:TOP] if only is None else [],
         "bottom": rows[max(TOP, len(rows) - TOP) :][::-1] if only is None else [],
-        "versions": publish.versions(p, object_type),
+        "versions": versions,
         "term_names": [t["name"] for t in rows[0]["terms"]] if rows else [],
     }
 
@@ -409,7 +421,7 @@ def scores_workbook(data: dict[str, Any], type_label: str) -> bytes:
     if pub:
         status = _("Published, version %(v)s, %(at)s, %(by)s") % {
             "v": pub["version"],
-            "at": pub["at"][:16].replace("T", " "),
+            "at": pub["at_local"],
             "by": pub["by_name"] or pub["by"],
         }
         if pub["reason"]:
