@@ -134,6 +134,11 @@ def test_every_map_page_names_the_tile_crs(world, as_user, settings, setting, ex
         page = leader.get(path).content.decode()
         tag = page[page.index(element) :].split(">", 1)[0]
         assert attribute in tag, (path, tag)
+    for path, element in (("/intake/", 'data-testid="intake-map"'),):
+        page = as_user(world.operator).get(path).content.decode()
+        at = page.index(element)
+        tag = page[page.rindex("<", 0, at) : at]
+        assert attribute in tag, (path, tag)
     collector = as_user(world.collector)
     for path, element in (
         ("/m/", 'id="m-map"'),

@@ -168,6 +168,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         "candidates": candidates,
         "position": _position_of(form),
         "tiles_url": tile_settings()["url"],
+        "tile_crs": tile_settings()["crs"],
     }
     return render(request, "web/intake.html", context, status=status)
 
