@@ -1,6 +1,6 @@
 """Admin: scoring rules (dated versions with their terms; a version used by a published month is
-locked — add a new version), published months (read only: publish and correct through the API
-or `urbangrid publish_month`) and the bulletin template."""
+locked — add a new version), published months (read only: publish and correct on the scores page
+/evaluation/scores/, through the API or `urbangrid publish_month`) and the bulletin template."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from datetime import date
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +104,11 @@ class ScoringRuleAdmin(admin.ModelAdmin):
 class PublishedMonthAdmin(admin.ModelAdmin):
     list_display = ["period", "object_type", "scope", "version", "rule", "published_by", "published_at", "reason"]
     list_filter = ["object_type", "period"]
+
+    def view_on_site(self, obj: PublishedMonth) -> str:
+        """The version on the scores page."""
+        query = {"period": obj.period, "type": obj.object_type, "version": obj.version}
+        return reverse("evaluation:scores") + "?" + urlencode(query)
 
     def has_add_permission(self, request) -> bool:
         return False
