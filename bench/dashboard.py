@@ -50,8 +50,8 @@ def main() -> None:
     from urbangrid.evaluation.periods import parse_period
 
     settings.ALLOWED_HOSTS = ["*"]
-    if not (args.reuse and Case.objects.exists()):
-        evaluation._build(args.cases, args.month_cases, args.month)
+    if not (args.reuse and (Case.objects.exists() or CaseFact.objects.exists())):
+        evaluation._build(args.cases, args.month_cases, args.month, False)
     if not CaseFact.objects.exists():
         t0 = time.perf_counter()
         facts.rebuild()
@@ -60,7 +60,10 @@ def main() -> None:
         print(f"rebuild_facts in {time.perf_counter() - t0:.1f} s")
     p = parse_period(args.month)
     in_month = CaseFact.objects.filter(reported_at__gte=p.start, reported_at__lt=p.end).count()
-    print(f"{connection.vendor}: {Case.objects.count():,} cases, {in_month:,} reported in {args.month}")
+    print(
+        f"{connection.vendor}: {Case.objects.count():,} case rows, {CaseFact.objects.count():,} case facts, "
+        f"{in_month:,} reported in {args.month}"
+    )
     from django.db.models import Count
 
     street = (

@@ -1350,13 +1350,25 @@ def _evaluate(target: str, counts: Counts, only: set[int] | None = None) -> list
 
 
 def evaluate(
-    target: str, period: Period, scope: Scope | None = None, *, only: set[int] | None = None, **rule_overrides: Any
+    target: str,
+    period: Period,
+    scope: Scope | None = None,
+    *,
+    only: set[int] | None = None,
+    counts: Counts | None = None,
+    **rule_overrides: Any,
 ) -> list[dict[str, Any]]:
     """Indicator values for every object of `target` (a post, "department", or a region kind:
-    district, street, community, work_grid, unit_grid, category) in `period` within `scope`."""
+    district, street, community, work_grid, unit_grid, category) in `period` within `scope`.
+    `counts`: the counts of this period, rules and scope already read for other object types."""
     if target not in TARGETS:
         raise ValueError(f"unknown object type {target!r}")
-    return _evaluate(target, Counts(period, current_rules(**rule_overrides), scope or Scope("city")), only)
+    scope = scope or Scope("city")
+    if counts is None:
+        counts = Counts(period, current_rules(**rule_overrides), scope)
+    elif (counts.p, counts.scope) != (period, scope) or rule_overrides:
+        raise ValueError("the counts given are of another period, scope or rules")
+    return _evaluate(target, counts, only)
 
 
 def evaluate_all(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.core.audit import audit
 
-from .indicators import evaluate
+from .indicators import Counts, evaluate
 from .models import SCORED_TYPES, PublishedMonth, ScoringRule
 from .periods import Period, parse_period, parse_scope
 from .rules import rules as counting_rules
@@ -68,17 +68,21 @@ def _rule(object_type: str, p: Period) -> ScoringRule:
     return rule
 
 
-def live_inputs(object_type: str, p: Period, scope: str = "city") -> list[dict[str, Any]]:
-    rows = evaluate(object_type, p, parse_scope(scope))
+def live_inputs(object_type: str, p: Period, scope: str = "city", counts: Counts | None = None) -> list[dict[str, Any]]:
+    """Today's indicator values of the month; `counts` shares the database reads with the other
+    object types of one report (see `indicators.Counts`)."""
+    rows = evaluate(object_type, p, parse_scope(scope), counts=counts)
     return [{"object": row["object"], "values": row["values"]} for row in rows]
 
 
-def compute(period: str | Period, object_type: str, scope: str = "city") -> dict[str, Any]:
+def compute(
+    period: str | Period, object_type: str, scope: str = "city", counts: Counts | None = None
+) -> dict[str, Any]:
     """The month's scores from the live indicator values and the rule version in force (not frozen)."""
     p = month(period)
     rule = _rule(object_type, p)
     defn = rule_definition(rule)
-    inputs = live_inputs(object_type, p, scope)
+    inputs = live_inputs(object_type, p, scope, counts)
     return {"rule": defn, "inputs": inputs, "results": score_rows(defn, inputs)}
 
 
@@ -251,9 +255,11 @@ def scores(
     *,
     version: int | None = None,
     only: set[int] | None = None,
+    counts: Counts | None = None,
 ) -> dict[str, Any]:
     """The month's scores: the current published version if any (or the published `version`
-    asked for), else computed live ("published": None). `only`: keep the rows of these object
+    asked for), else computed live ("published": None; `counts` shares the database reads
+    between object types). `only`: keep the rows of these object
     ids (a department's staff); ranks stay those among all objects."""
     p = month(period)
     if version is not None:
@@ -283,7 +289,7 @@ def scores(
             "results": pm.results,
         }
     else:
-        live = compute(p, object_type, scope)
+        live = compute(p, object_type, scope, counts)
         out = {
             "period": p.label,
             "object_type": object_type,

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.core.pdf import PdfUnavailable, chromium_path, html_to_pdf  # noqa: F401  (re-exported for views and tests)
 
-from .indicators import _on_time_q, hotspots, rate, should_q
+from .indicators import Counts, _on_time_q, hotspots, rate, should_q
 from .models import SCORED_TYPES, BulletinTemplate, CaseFact
 from .periods import Period, Scope, parse_scope
 from .rules import rules as counting_rules
@@ -200,10 +200,11 @@ def _rankings(p: Period) -> list[dict[str, Any]]:
     if p.kind != "month":
         return []
     out = []
+    counts = Counts(p, counting_rules(), Scope("city"))  # each family read once for all the rankings
     for object_type, _label in SCORED_TYPES:
         if rule_for(object_type, p.first) is None:
             continue
-        s = scores(p, object_type)
+        s = scores(p, object_type, counts=counts)
         out.append(
             {
                 "object_type": object_type,
