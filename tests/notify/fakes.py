@@ -36,3 +36,13 @@ class PhoneOnlySender(Sender):
 
     def send(self, message: Message) -> None:
         SENT.append(message)
+
+
+class AcceptsBrokenSender(Sender):
+    """Raises while deciding whom it reaches."""
+
+    def accepts(self, user) -> bool:
+        raise RuntimeError("directory down")
+
+    def send(self, message: Message) -> None:
+        SENT.append(message)

@@ -173,3 +173,53 @@ def test_the_deadline_sweep_also_wakes_the_outbox(world, settings):
     DBTaskResult.objects.all().delete()
     task_finished.send(sender=type(sweep_deadlines.get_backend()), task_result=result)
     assert DBTaskResult.objects.get().task_path == "urbangrid.notify.tasks.deliver_due"
+
+
+def test_the_delivery_task_is_woken_in_batches(world, settings, django_assert_num_queries):
+    """After a commit the process looks for a waiting task at most once per BATCH: a task that
+    cannot start before a known time covers every commit made before that time."""
+    from django_tasks_db.models import DBTaskResult
+
+    t0 = timezone.now()
+    assert outbox.wake() is True  # none waiting: one enqueued, starting BATCH from now
+    task = DBTaskResult.objects.get()
+    assert task.status == "READY" and t0 + outbox.BATCH <= task.run_after <= timezone.now() + outbox.BATCH
+    with django_assert_num_queries(0):
+        assert outbox.wake() is False  # covered: no look at all
+    outbox.forget_waiting_task()  # another process: finds the waiting task, enqueues none
+    with django_assert_num_queries(1):
+        assert outbox.wake() is False
+    assert DBTaskResult.objects.count() == 1
+    # once the task may have started, the next commit looks again and enqueues a new one
+    DBTaskResult.objects.update(run_after=timezone.now() - timedelta(seconds=1))
+    outbox.forget_waiting_task()
+    assert outbox.wake() is True
+    assert DBTaskResult.objects.count() == 2
+
+
+def test_a_sender_that_fails_to_decide_never_fails_the_step(world, settings, caplog):
+    settings.URBANGRID_NOTIFY_SENDERS = [FAKES + "AcceptsBrokenSender", FAKES + "RecordingSender"]
+    case = report(world)
+    assert case.state == "reported"
+    assert Notification.objects.filter(object_id=case.pk, kind="assigned").exists()  # the person sees it
+    assert not Delivery.objects.exists()
+    assert "could not queue 1 notification(s)" in caplog.text
+    op(case, "accept", world.operator)  # the transaction was not broken
+    assert case.state == "accepted"
+
+
+def test_a_sender_name_too_long_for_the_outbox_is_skipped(world, settings, caplog):
+    from urbangrid.notify import conf
+
+    long_name = "x" * 201
+    recording = fakes.RecordingSender()
+    recording.name = long_name
+    settings.URBANGRID_NOTIFY_SENDERS = [FAKES + "RecordingSender"]
+    original = conf.senders
+    conf.senders = lambda: {long_name: recording, **original()}
+    try:
+        report(world)
+    finally:
+        conf.senders = original
+    assert list(Delivery.objects.values_list("sender", flat=True)) == [FAKES + "RecordingSender"]
+    assert "longer than 200 characters" in caplog.text

@@ -66,10 +66,12 @@ def queue(notifications: list[Any], now: datetime | None = None) -> int:
     is woken after the commit (`wake`). Everything that depends on the senders (their
     configuration, whom they reach, their names) is decided before anything is written, so a
     sender can never make the step's transaction fail."""
+    try:
+        found = conf.senders()
+    except Exception as exc:
+        raise _SenderError(str(exc)) from exc
     configured = {
-        name: sender
-        for name, sender in conf.senders().items()
-        if len(name) <= _SENDER_FIELD.max_length or _too_long(name)
+        name: sender for name, sender in found.items() if len(name) <= _SENDER_FIELD.max_length or _too_long(name)
     }
     if not configured:
         return 0
