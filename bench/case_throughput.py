@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/case_throughput.py --db sqlite              # one process is best
     .venv/bin/python bench/case_throughput.py --db postgres --procs 2  # BENCH_PG_URL
+    .venv/bin/python bench/case_throughput.py --without-facts-hook     # the engine's own cost
 
 Each case is one collector report, three operations (operator accepts, shift leader
 registers, dispatcher dispatches) and four history entries; every step is its own
 transaction, as it is when four people do it. `--procs N` runs N worker processes at once,
 as a multi-worker server does (they share the machine's 2 cores); the figure is all cases
 divided by the wall time of the batch (6,000 cases by default: long enough to be steady).
-Prints the median over the batches.
+Prints the median over the batches, then the SQL statements of each step of one more case.
+`--without-facts-hook` disconnects the evaluation facts hook (History post_save) in the workers,
+to measure the engine and the loop without it.
 Target: at least 500 cases/s on SQLite and on PostgreSQL.
 """
 
@@ -22,12 +25,41 @@ import time
 from _setup import median, setup
 
 
-def _work(args: tuple[int, int, int, list, float]) -> tuple[float, float]:
+def _without_facts_hook() -> None:
+    from django.db.models.signals import post_save
+
+    from urbangrid.workflow.models import History
+
+    post_save.disconnect(sender=History, dispatch_uid="evaluation_facts")
+
+
+def _one_case(collector, cat, lon, lat, op, shift, disp, step=None) -> None:
+    """report + accept + register + dispatch; `step(name, call)` wraps each step when given."""
+    from urbangrid.cases.actions import create_case, perform
+
+    step = step or (lambda name, call: call())
+    case = step(
+        "report",
+        lambda: create_case(collector, source="collector", category=cat, description=cat.name, lon=lon, lat=lat),
+    )
+    step("accept", lambda: perform(case, "accept", op, version=case.version))
+    step("register", lambda: perform(case, "register", shift, version=case.version))
+    step(
+        "dispatch",
+        lambda: perform(
+            case, "dispatch", disp, version=case.version, data={"department": case.suggested_department_id}
+        ),
+    )
+
+
+def _work(args: tuple[int, int, int, list, float, bool]) -> tuple[float, float]:
     """One worker process: `count` cases; returns its (start, end) times."""
-    worker, count, seed, points, start_at = args
+    worker, count, seed, points, start_at, no_hook = args
     from django.db import connections
 
-    from urbangrid.cases.actions import create_case, perform
+    if no_hook:
+        _without_facts_hook()
+
     from urbangrid.catalog.models import Category
     from urbangrid.core.models import User
 
@@ -46,11 +78,7 @@ def _work(args: tuple[int, int, int, list, float]) -> tuple[float, float]:
     for _ in range(count):
         collector_id, lon, lat = rng.choice(points)
         cat = rng.choice(cats)
-        case = create_case(collectors[collector_id], source="collector", category=cat, description=cat.name,
-                           lon=lon, lat=lat)
-        perform(case, "accept", op, version=case.version)
-        perform(case, "register", shift, version=case.version)
-        perform(case, "dispatch", disp, version=case.version, data={"department": case.suggested_department_id})
+        _one_case(collectors[collector_id], cat, lon, lat, op, shift, disp)
     t1 = time.time()
     connections.close_all()
     return t0, t1
@@ -62,6 +90,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=6000, help="cases per batch (all processes together)")
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--procs", type=int, default=1, help="worker processes acting at once")
+    parser.add_argument("--without-facts-hook", action="store_true", help="disconnect the evaluation facts hook")
     args = parser.parse_args()
     url = setup(args.db)
 
@@ -91,14 +120,49 @@ def main() -> None:
     with ctx.Pool(args.procs) as pool:
         for batch in range(args.batches):
             start_at = time.time() + 1.0
-            spans = pool.map(_work, [(w, per, batch, points, start_at) for w in range(args.procs)])
+            spans = pool.map(
+                _work, [(w, per, batch, points, start_at, args.without_facts_hook) for w in range(args.procs)]
+            )
             wall = max(e for _, e in spans) - min(s for s, _ in spans)
             rates.append(per * args.procs / wall)
-            print(f"  batch {batch + 1}: {per * args.procs} cases by {args.procs} process(es) in {wall:.2f} s "
-                  f"= {rates[-1]:.0f} cases/s")
+            print(
+                f"  batch {batch + 1}: {per * args.procs} cases by {args.procs} process(es) in {wall:.2f} s "
+                f"= {rates[-1]:.0f} cases/s"
+            )
     print(f"history entries written: {History.objects.count()}")
-    print(f"RESULT {args.db}, {args.procs} process(es): median {median(rates):.0f} cases/s "
-          "(each: report + accept + register + dispatch, 4 transactions, 4 history entries)")
+    hook = " without the facts hook" if args.without_facts_hook else ""
+    print(
+        f"RESULT {args.db}, {args.procs} process(es){hook}: median {median(rates):.0f} cases/s "
+        "(each: report + accept + register + dispatch, 4 transactions, 4 history entries)"
+    )
+    _statements(points, args.without_facts_hook)
+
+
+def _statements(points: list, no_hook: bool) -> None:
+    """The SQL statements of each step of one more case (caches warm after the batches)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from urbangrid.catalog.models import Category
+    from urbangrid.core.models import User
+
+    if no_hook:
+        _without_facts_hook()
+    users = {u.username: u for u in User.objects.filter(username__in=["operator", "shiftleader", "dispatcher"])}
+    collector_id, lon, lat = points[0]
+    cat = Category.objects.filter(kind="event", parent__isnull=False, default_department__isnull=False).first()
+    counts = {}
+
+    def step(name, call):
+        with CaptureQueriesContext(connection) as q:
+            result = call()
+        counts[name] = len(q.captured_queries)
+        return result
+
+    args = (User.objects.get(pk=collector_id), cat, lon, lat, users["operator"], users["shiftleader"])
+    _one_case(*args, users["dispatcher"])  # warm this process's caches
+    _one_case(*args, users["dispatcher"], step=step)
+    print("statements per step: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f"; case {sum(counts.values())}")
 
 
 if __name__ == "__main__":
