@@ -507,8 +507,16 @@ def refresh_case(case_id: int, action: str = "") -> None:
     if not entries:
         return
     fact, new = derive(case_id, entries, snap)
-    old = derive(case_id, entries[:-1], snap)[1] if len(entries) > 1 else Counter()
-    CaseFact(case_id=case_id, **fact).save(force_insert=action == "report")
+    if len(entries) > 1:
+        # the fact before this entry: only the fields the entry changed are written (the covering
+        # indexes of the other fields are left alone)
+        before, old = derive(case_id, entries[:-1], snap)
+        changed = {k: v for k, v in fact.items() if before.get(k) != v}
+        if not CaseFact.objects.filter(case_id=case_id).update(**changed):
+            CaseFact(case_id=case_id, **fact).save(force_insert=True)  # a case older than its fact
+    else:
+        old = Counter()
+        CaseFact(case_id=case_id, **fact).save(force_insert=action == "report")
     delta = Counter(new)
     delta.subtract(old)
     apply_counts({k: v for k, v in delta.items() if v})
