@@ -149,11 +149,9 @@ def _parent_layer(parent: AdminDivision | None) -> list[ContextLayer]:
 # --- divisions --------------------------------------------------------------------------
 
 
-class AdminDivisionForm(forms.ModelForm):
-    class Meta:
-        model = AdminDivision
-        fields = ["code", "name", "level", "parent", "geometry", "valid_from", "valid_to"]
-        widgets = {"geometry": PolygonMapWidget()}
+class _BoundaryForm(forms.ModelForm):
+    """A form whose `geometry` is edited on the map, with the form's `_context_layers()` (read-only
+    neighbours to snap to) around it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -161,6 +159,16 @@ class AdminDivisionForm(forms.ModelForm):
             widget = self.fields["geometry"].widget
             widget.layers = self._context_layers()
             widget.center = None if any(layer.features for layer in widget.layers) else _district_center()
+
+    def _context_layers(self) -> list[ContextLayer]:
+        raise NotImplementedError
+
+
+class AdminDivisionForm(_BoundaryForm):
+    class Meta:
+        model = AdminDivision
+        fields = ["code", "name", "level", "parent", "geometry", "valid_from", "valid_to"]
+        widgets = {"geometry": PolygonMapWidget()}
 
     def _context_layers(self) -> list[ContextLayer]:
         parent = _bound_division(self, "parent")
@@ -326,7 +334,7 @@ class StreetFilter(admin.SimpleListFilter):
         return queryset.filter(community__parent_id=self.value()) if self.value() else queryset
 
 
-class UnitGridForm(forms.ModelForm):
+class UnitGridForm(_BoundaryForm):
     class Meta:
         model = UnitGrid
         fields = [
@@ -342,13 +350,6 @@ class UnitGridForm(forms.ModelForm):
             "valid_to",
         ]
         widgets = {"geometry": PolygonMapWidget()}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "geometry" in self.fields:
-            widget = self.fields["geometry"].widget
-            widget.layers = self._context_layers()
-            widget.center = None if any(layer.features for layer in widget.layers) else _district_center()
 
     def _context_layers(self) -> list[ContextLayer]:
         community = _bound_division(self, "community", DivisionLevel.COMMUNITY)
