@@ -1162,10 +1162,6 @@ class Counts:
         return self._memo[key]
 
 
-def department_counts(p: Period, r: dict[str, Any], scope: Scope) -> dict[int, dict[str, int]]:
-    return {k[0]: v for k, v in Counts(p, r, scope).should(("department_id",)).items()}
-
-
 def daily_counts(p: Period, dims: tuple[str, ...]) -> dict[tuple[str, int], dict[str, int]]:
     rows = (
         DailyCount.objects.filter(day__gte=p.first, day__lte=p.last, dim__in=dims)
