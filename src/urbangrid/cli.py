@@ -97,7 +97,7 @@ def demo(argv: list[str]) -> None:
         else:
             print(
                 "\nThe demo serves now with the most recent weeks of its year; the older months are being built\n"
-                "in the background (one day after another, newest first; expect half an hour or more on 2 cores).\n"
+                "in the background (one day after another, newest first; about 11 minutes of CPU).\n"
                 "Statistics over the whole year are complete when it prints “demo year complete”.",
                 flush=True,
             )
