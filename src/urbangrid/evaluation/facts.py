@@ -278,19 +278,9 @@ def case_content_type_id() -> int:
     return ContentType.objects.get_for_model(Case).pk
 
 
-def _entry(row: tuple) -> Entry:
-    return Entry(*row[1:])
-
-
 def entries_of(case_id: int) -> list[Entry]:
-    from urbangrid.workflow.models import History
-
-    rows = (
-        History.objects.filter(content_type_id=case_content_type_id(), object_id=case_id)
-        .order_by("seq")
-        .values_list(*ENTRY_FIELDS)
-    )
-    return [_entry(r) for r in rows]
+    """The case's history entries in seq order (one plain statement: the hook runs on every step)."""
+    return [entry for _case, entry in _history_rows("object_id = %s", [case_id])]
 
 
 def _parse_dt(value: Any) -> datetime | None:
@@ -303,30 +293,34 @@ def _parse_dt(value: Any) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=connection.timezone)
 
 
-def iter_histories(lo: int, hi: int) -> Iterator[tuple[int, list[Entry]]]:
-    """(case id, entries) for the cases with lo <= id < hi, in id order. A plain cursor: the
-    rebuild reads every history row, and the ORM's per-row converters would triple its time."""
+def _history_rows(where: str, params: list[Any]) -> Iterator[tuple[int, Entry]]:
+    """(case id, entry) of the case history rows matching `where`, by case and seq. A plain
+    cursor: the ORM's per-row converters would triple the time of a rebuild, and the hook runs
+    on every step."""
     from urbangrid.workflow.models import History
 
     table = connection.ops.quote_name(History._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(c) for c in ENTRY_FIELDS)
-    sql = (
-        f"SELECT {cols} FROM {table} WHERE content_type_id = %s AND object_id >= %s AND object_id < %s "
-        "ORDER BY object_id, seq"
-    )
-    current, bucket = None, []
+    sql = f"SELECT {cols} FROM {table} WHERE content_type_id = %s AND {where} ORDER BY object_id, seq"
     sqlite = connection.vendor == "sqlite"
     with connection.cursor() as cur:
-        cur.execute(sql, [case_content_type_id(), lo, hi])
+        cur.execute(sql, [case_content_type_id(), *params])
         while rows := cur.fetchmany(20000):
             for oid, seq, action, to_state, actor, overdue, dl_after, at, payload in rows:
-                if oid != current:
-                    if bucket:
-                        yield current, bucket
-                    current, bucket = oid, []
                 if sqlite:
                     dl_after, at = _parse_dt(dl_after), _parse_dt(at)
-                bucket.append(Entry(seq, action, to_state, actor, bool(overdue), dl_after, at, payload))
+                yield oid, Entry(seq, action, to_state, actor, bool(overdue), dl_after, at, payload)
+
+
+def iter_histories(lo: int, hi: int) -> Iterator[tuple[int, list[Entry]]]:
+    """(case id, entries) for the cases with lo <= id < hi, in id order."""
+    current, bucket = None, []
+    for oid, entry in _history_rows("object_id >= %s AND object_id < %s", [lo, hi]):
+        if oid != current:
+            if bucket:
+                yield current, bucket
+            current, bucket = oid, []
+        bucket.append(entry)
     if bucket:
         yield current, bucket
 
@@ -342,6 +336,28 @@ def _snap(s: CaseSnapshot) -> Snapshot:
         s.community_id,
         s.street_id,
     )
+
+
+#: the CaseSnapshot fields of a `Snapshot`, in its order
+SNAPSHOT_FIELDS = (
+    "source",
+    "reported_category_id",
+    "registered_category_id",
+    "urgency",
+    "unit_grid_id",
+    "work_grid_id",
+    "community_id",
+    "street_id",
+)
+
+
+def _snapshot_of(case_id: int) -> Snapshot | None:
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(CaseSnapshot._meta.get_field(f).column) for f in SNAPSHOT_FIELDS)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {cols} FROM {qn(CaseSnapshot._meta.db_table)} WHERE case_id = %s", [case_id])
+        row = cur.fetchone()
+    return Snapshot(*row) if row is not None else None
 
 
 def snapshot_from_case(case) -> CaseSnapshot:
@@ -496,13 +512,12 @@ def _take_snapshot(case_id: int, action: str) -> CaseSnapshot | None:
 
 def refresh_case(case_id: int, action: str = "") -> None:
     """Recompute the case's fact and apply its new entry's difference to the daily counters."""
-    if action in ("report", "register"):
-        snap_row = _take_snapshot(case_id, action)
-    else:
-        snap_row = CaseSnapshot.objects.filter(case_id=case_id).first() or _take_snapshot(case_id, action)
-    if snap_row is None:
-        return
-    snap = _snap(snap_row)
+    snap = None if action in ("report", "register") else _snapshot_of(case_id)
+    if snap is None:
+        row = _take_snapshot(case_id, action)
+        if row is None:
+            return
+        snap = _snap(row)
     entries = entries_of(case_id)
     if not entries:
         return
