@@ -15,6 +15,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def as_user():
+    """`as_user(u)` → a test client signed in as `u`."""
+    from django.test import Client
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from tests.factories import World
 
@@ -10,15 +9,3 @@ from tests.factories import World
 def world(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return World()
-
-
-@pytest.fixture
-def as_user():
-    """`as_user(u)` → a test client signed in as `u`."""
-
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
