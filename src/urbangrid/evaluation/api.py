@@ -18,7 +18,7 @@ from urbangrid.core.roles import RoleCode as R
 from urbangrid.core.scope import department_ids_for
 
 from .indicators import TARGETS, evaluate, registry
-from .periods import parse_period, parse_scope
+from .periods import Period, parse_period, parse_scope
 
 router = Router(tags=["evaluation"])
 
@@ -104,10 +104,20 @@ class ScoresQuery(Schema):
 
 
 def _scored_type(object_type: str) -> None:
-    from .models import SCORED_TYPES
+    from .publish import ScoringError, scored_type
 
-    if object_type not in dict(SCORED_TYPES):
-        raise ApiError(404, "not_found", _("Unknown object type “%(t)s”.") % {"t": object_type})
+    try:
+        scored_type(object_type)
+    except ScoringError as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+
+
+def _scores_request(request: HttpRequest, q: ScoresQuery) -> tuple[set[int] | None, Period]:
+    """(the department rows the user may see, or None for all; the period) of a scores request."""
+    only = scores_only(request.user)
+    _scored_type(q.object_type)
+    scores_type_allowed(only, q.object_type)
+    return only, _period(q.period)
 
 
 @router.get("/scores", summary="Monthly scores and ranking")
@@ -119,10 +129,7 @@ def scores(request: HttpRequest, q: Query[ScoresQuery]):
     rank among all departments)."""
     from . import publish
 
-    only = scores_only(request.user)
-    _scored_type(q.object_type)
-    scores_type_allowed(only, q.object_type)
-    p = _period(q.period)
+    only, p = _scores_request(request, q)
     try:
         publish.ensure_not_future(publish.month(p))
         return publish.scores(p, q.object_type, q.scope, only=only)
@@ -134,10 +141,7 @@ def scores(request: HttpRequest, q: Query[ScoresQuery]):
 def score_versions(request: HttpRequest, q: Query[ScoresQuery]):
     from . import publish
 
-    only = scores_only(request.user)
-    _scored_type(q.object_type)
-    scores_type_allowed(only, q.object_type)
-    p = _period(q.period)
+    _only, p = _scores_request(request, q)
     try:
         return publish.versions(p, q.object_type, q.scope)
     except ValueError as exc:
