@@ -163,6 +163,9 @@ def test_unit_grid_change_form_shows_the_map_editor_with_its_neighbours(admin_cl
     [parent] = [layer for layer in data["layers"] if layer["role"] == "parent"]
     assert parent["features"]["features"][0]["geometry"] == area["community"].geometry
     assert_no_inline_script(html)
+    # the bounding box as people read it (one labelled line, rounded), not four raw float fields
+    assert "Min lon" not in html and "Max lat" not in html
+    assert f"longitude {grid.min_lon:.6f}–{grid.max_lon:.6f}, latitude {grid.min_lat:.6f}–{grid.max_lat:.6f}" in html
 
 
 def test_add_form_renders_an_empty_editor_centred_on_the_district(admin_client, area):

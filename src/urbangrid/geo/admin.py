@@ -415,7 +415,7 @@ class UnitGridAdmin(_AuditedGeoAdmin):
     list_select_related = ["community", "work_grid"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["community"]
-    readonly_fields = ["area", "min_lon", "min_lat", "max_lon", "max_lat"]
+    readonly_fields = ["area", "bounds"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "community":
@@ -425,6 +425,17 @@ class UnitGridAdmin(_AuditedGeoAdmin):
     @admin.display(description=_("area (m²)"), ordering="area_m2")
     def area(self, obj: UnitGrid) -> str:
         return "-" if obj.area_m2 is None else f"{obj.area_m2:,.0f}"
+
+    @admin.display(description=_("bounding box (WGS-84)"))
+    def bounds(self, obj: UnitGrid) -> str:
+        if obj.min_lon is None:
+            return "-"
+        return _("longitude %(x0).6f–%(x1).6f, latitude %(y0).6f–%(y1).6f") % {
+            "x0": obj.min_lon,
+            "x1": obj.max_lon,
+            "y0": obj.min_lat,
+            "y1": obj.max_lat,
+        }
 
     def save_model(self, request, obj: UnitGrid, form, change) -> None:
         obj._previous_area_m2 = (
