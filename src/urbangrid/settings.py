@@ -220,7 +220,9 @@ URBANGRID_TILE_URL = os.environ.get("URBANGRID_TILE_URL", "")
 URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")
 #: The tiles' coordinate system: WGS84 (also CGCS2000: Tianditu, OpenStreetMap) or GCJ02 (AMap,
 #: Tencent and most intranet copies of them). With GCJ02 the maps shift our WGS-84 overlays onto
-#: the tiles (web/static/web/map.js). Unknown values are refused at start-up.
+#: the tiles (web/static/web/map.js; web.shared.casepage.tile_settings gives the pages WGS84 or
+#: GCJ02). Unknown values are refused at start-up (the spellings geo.crs.normalize_crs accepts;
+#: settings cannot import it: it loads pyproj and translations).
 URBANGRID_TILE_CRS = (
     os.environ.get("URBANGRID_TILE_CRS", "WGS84").strip().upper().replace("-", "").replace("_", "").replace(":", "")
     or "WGS84"

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
@@ -64,11 +63,6 @@ def group_of(state: str) -> str:
     return GROUP_OF.get(state, "done")
 
 
-def tile_crs() -> str:
-    """The coordinate system of the configured tiles: WGS84 (also CGCS2000, Tianditu) or GCJ02."""
-    return "GCJ02" if getattr(settings, "URBANGRID_TILE_CRS", "WGS84") == "GCJ02" else "WGS84"
-
-
 def _bad(exc: Invalid) -> JsonResponse:
     return JsonResponse(
         {"error": {"code": "invalid", "message": str(exc.message), "fields": dict(exc.fields or {})}}, status=400
@@ -89,7 +83,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "categories": categories,
             "component_kinds": component_kinds,
             "component_states": ComponentState.choices,
-            "tiles": {**tile_settings(), "crs": tile_crs()},
+            "tiles": tile_settings(),
             "today": today.isoformat(),
             "periods": [
                 ("all", _("any time")),
@@ -222,7 +216,7 @@ def base_layer(request: HttpRequest) -> HttpResponse:
 def tiles_json(request: HttpRequest) -> JsonResponse:
     """The tile configuration, for maps whose page does not carry it (map.js asks when needed)."""
     response = JsonResponse(
-        {**tile_settings(), "crs": tile_crs(), "base": reverse("web:map_base")},
+        {**tile_settings(), "base": reverse("web:map_base")},
     )
     response["Cache-Control"] = "private, max-age=300"
     return response
