@@ -40,30 +40,13 @@ def main() -> None:
     import evaluation  # bench/evaluation.py: the same data builder
     from django.conf import settings
     from django.core.cache import cache
-    from django.db import connection
     from django.test import Client
 
-    from urbangrid.cases.models import Case
     from urbangrid.core.models import User
-    from urbangrid.evaluation import facts
     from urbangrid.evaluation.models import CaseFact
-    from urbangrid.evaluation.periods import parse_period
 
     settings.ALLOWED_HOSTS = ["*"]
-    if not (args.reuse and (Case.objects.exists() or CaseFact.objects.exists())):
-        evaluation._build(args.cases, args.month_cases, args.month, False)
-    if not CaseFact.objects.exists():
-        t0 = time.perf_counter()
-        facts.rebuild()
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
-        print(f"rebuild_facts in {time.perf_counter() - t0:.1f} s")
-    p = parse_period(args.month)
-    in_month = CaseFact.objects.filter(reported_at__gte=p.start, reported_at__lt=p.end).count()
-    print(
-        f"{connection.vendor}: {Case.objects.count():,} case rows, {CaseFact.objects.count():,} case facts, "
-        f"{in_month:,} reported in {args.month}"
-    )
+    p = evaluation.ensure_data(reuse=args.reuse, cases=args.cases, month_cases=args.month_cases, month=args.month)
     from django.db.models import Count
 
     street = (

@@ -152,6 +152,39 @@ def _fill_facts(total: int, *, seed: int, procs: int = 2) -> None:
     print(f"facts of {total:,} cases and {len(rows):,} daily counts in {time.perf_counter() - started:.1f} s")
 
 
+def ensure_data(
+    *, reuse: bool, cases: int, month_cases: int, month: str, facts_only: bool = False, rebuild: bool = False
+):
+    """Build the benchmark data unless `reuse` finds some, build the facts from the history when
+    there are none (or with `rebuild`), print the data's size; return the month's Period.
+    bench/dashboard.py times its endpoints on the same data."""
+    from django.db import connection
+
+    from urbangrid.cases.models import Case
+    from urbangrid.evaluation import facts
+    from urbangrid.evaluation.models import CaseFact
+    from urbangrid.evaluation.periods import parse_period
+
+    built = reuse and (Case.objects.exists() or CaseFact.objects.exists())
+    if not built:
+        _build(cases, month_cases, month, facts_only)
+    if facts_only and rebuild:
+        raise SystemExit("--rebuild needs the history rows: not with --facts-only")
+    if not facts_only and (not built or rebuild or not CaseFact.objects.exists()):
+        t0 = time.perf_counter()
+        made = facts.rebuild(log=lambda s: print(s, flush=True) if "000,000" in s else None)
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+        print(f"rebuild_facts: {made} in {time.perf_counter() - t0:.1f} s")
+    period = parse_period(month)
+    in_month = CaseFact.objects.filter(reported_at__gte=period.start, reported_at__lt=period.end).count()
+    print(
+        f"{connection.vendor}: {Case.objects.count():,} case rows, {CaseFact.objects.count():,} case facts, "
+        f"{in_month:,} reported in {month}"
+    )
+    return period
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -170,31 +203,18 @@ def main() -> None:
     args = parser.parse_args()
 
     setup(args.db, fresh=not args.reuse, name=args.name)
-    from django.db import connection
 
-    from urbangrid.cases.models import Case
-    from urbangrid.evaluation import facts
     from urbangrid.evaluation.indicators import POSTS, evaluate, evaluate_all, registry
-    from urbangrid.evaluation.models import CaseFact
-    from urbangrid.evaluation.periods import parse_period
 
-    built = args.reuse and (Case.objects.exists() or CaseFact.objects.exists())
-    if not built:
-        _build(args.cases, args.month_cases, args.month, args.facts_only)
-    if args.facts_only and args.rebuild:
-        raise SystemExit("--rebuild needs the history rows: not with --facts-only")
-    if not args.facts_only and (not built or args.rebuild or not CaseFact.objects.exists()):
-        t0 = time.perf_counter()
-        made = facts.rebuild(log=lambda s: print(s, flush=True) if "000,000" in s else None)
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
-        print(f"rebuild_facts: {made} in {time.perf_counter() - t0:.1f} s")
-    period = parse_period(args.month)
-    in_month = CaseFact.objects.filter(reported_at__gte=period.start, reported_at__lt=period.end).count()
-    print(
-        f"{connection.vendor}: {Case.objects.count():,} case rows, {CaseFact.objects.count():,} case facts, "
-        f"{in_month:,} reported in {args.month}; {len(registry())} indicators in the registry"
+    period = ensure_data(
+        reuse=args.reuse,
+        cases=args.cases,
+        month_cases=args.month_cases,
+        month=args.month,
+        facts_only=args.facts_only,
+        rebuild=args.rebuild,
     )
+    print(f"{len(registry())} indicators in the registry")
     targets = (*POSTS, "department", "street")
     runs = []
     for i in range(args.repeat):
