@@ -111,7 +111,7 @@ def _fill_facts(total: int, *, seed: int, procs: int = 2) -> None:
     from django.db import connection, connections, transaction
     from django.utils import timezone
 
-    from urbangrid.evaluation import facts
+    from urbangrid.evaluation import cohorts, facts
     from urbangrid.evaluation.models import CaseFact, CaseSnapshot, DailyCount
 
     gen = _setup._Generator(total, seed, timezone.now().replace(microsecond=0))
@@ -147,9 +147,13 @@ def _fill_facts(total: int, *, seed: int, procs: int = 2) -> None:
     cols = [DailyCount._meta.get_field(n).column for n in ("day", "dim", "key", "counter", "value")]
     with transaction.atomic():
         _setup._write(connection, DailyCount._meta.db_table, cols, rows)
+        cohort_rows = cohorts.rebuild()  # a function of the facts: a GROUP BY over them
     with connection.cursor() as cur:  # PostgreSQL: VACUUM sets the visibility map index-only scans need
         cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-    print(f"facts of {total:,} cases and {len(rows):,} daily counts in {time.perf_counter() - started:.1f} s")
+    print(
+        f"facts of {total:,} cases, {len(rows):,} daily counts and {cohort_rows:,} cohort counts"
+        f" in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def ensure_data(
@@ -176,6 +180,9 @@ def ensure_data(
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
         print(f"rebuild_facts: {made} in {time.perf_counter() - t0:.1f} s")
+    if connection.vendor == "postgresql":  # as autovacuum would after the migrations (fresh statistics)
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
     period = parse_period(month)
     in_month = CaseFact.objects.filter(reported_at__gte=period.start, reported_at__lt=period.end).count()
     print(

@@ -140,9 +140,10 @@ def serve(argv: list[str]) -> None:
 
 def worker(argv: list[str]) -> None:
     """Run background tasks; unless --no-scheduler, also enqueue the deadline sweep every
-    URBANGRID_SWEEP_SECONDS (default 60) seconds."""
+    URBANGRID_SWEEP_SECONDS (default 60) seconds and the refresh of the dashboards' evaluation
+    every URBANGRID_EVALUATION_REFRESH_SECONDS (default 300; 0: never)."""
     parser = argparse.ArgumentParser(prog="urbangrid worker", description="Run background tasks.")
-    parser.add_argument("--no-scheduler", action="store_true", help="do not enqueue the periodic deadline sweep")
+    parser.add_argument("--no-scheduler", action="store_true", help="do not enqueue the periodic tasks")
     args, rest = parser.parse_known_args(argv)
     _setup()
     from django.core.management import call_command
@@ -154,20 +155,26 @@ def worker(argv: list[str]) -> None:
         from django.db import close_old_connections
 
         from urbangrid.cases.tasks import enqueue_sweep_unless_pending
+        from urbangrid.evaluation.tasks import enqueue_refresh_unless_pending
 
         every = int(os.environ.get("URBANGRID_SWEEP_SECONDS", "60"))
+        refresh_every = int(os.environ.get("URBANGRID_EVALUATION_REFRESH_SECONDS", "300"))
 
         def schedule() -> None:
+            refreshed = 0.0
             while True:
                 try:
                     enqueue_sweep_unless_pending()
+                    if refresh_every > 0 and time.monotonic() - refreshed >= refresh_every:
+                        enqueue_refresh_unless_pending()
+                        refreshed = time.monotonic()
                 except Exception as exc:  # keep scheduling through transient database errors
                     print(f"scheduler: {exc}", file=sys.stderr)
                 finally:
                     close_old_connections()
-                time.sleep(every)
+                time.sleep(min(every, refresh_every) if refresh_every > 0 else every)
 
-        threading.Thread(target=schedule, name="deadline-sweep", daemon=True).start()
+        threading.Thread(target=schedule, name="scheduler", daemon=True).start()
     call_command("db_worker", *rest)
 
 

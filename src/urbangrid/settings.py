@@ -299,6 +299,13 @@ URBANGRID = {
     "EXTENSION_LEADER_ABOVE_HOURS": float(os.environ.get("URBANGRID_EXTENSION_LEADER_ABOVE_HOURS", "24")),
 }
 
+# Dashboards: their answers are cached this many seconds (the big screen at most 10; 0: off), and
+# the evaluation they show is recomputed when older than URBANGRID_EVALUATION_MAX_AGE seconds
+# (0: computed on every request); `urbangrid worker` refreshes this month's every
+# URBANGRID_EVALUATION_REFRESH_SECONDS (read by the worker).
+URBANGRID_DASHBOARD_CACHE_SECONDS = int(os.environ.get("URBANGRID_DASHBOARD_CACHE_SECONDS", "30"))
+URBANGRID_EVALUATION_MAX_AGE = int(os.environ.get("URBANGRID_EVALUATION_MAX_AGE", "600"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

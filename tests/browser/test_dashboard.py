@@ -66,6 +66,8 @@ def test_dashboard_drill_down(world, new_page, screenshot, axe_check):
     page.wait_for_selector("#dashboard[data-ready='1']")
     assert page.locator("[data-testid=kpi-collected-value]").inner_text() == "3"
     assert page.locator("#chart-trend canvas").count() == 1
+    # the department evaluation is the stored one (evaluation/stored.py), and says of when
+    assert page.locator("[data-testid=evaluated-at]").inner_text().startswith("考评指标截至")
     screenshot(page, "city")
     axe_check(page)
     page.click("[data-testid=drill-330483001]")

@@ -7,7 +7,10 @@ from tests.factories import World
 
 @pytest.fixture(autouse=True)
 def _no_dashboard_cache(settings):
+    """Every request counts anew (the stored evaluations have tests of their own:
+    tests/evaluation/test_cohorts.py)."""
     settings.URBANGRID_DASHBOARD_CACHE_SECONDS = 0
+    settings.URBANGRID_EVALUATION_MAX_AGE = 0
 
 
 @pytest.fixture

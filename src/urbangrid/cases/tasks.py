@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from urbangrid.core.tasks import enqueue_unless_pending
+
 from . import actions
 
 
@@ -14,11 +16,5 @@ def sweep_deadlines() -> dict[str, int]:
 
 
 def enqueue_sweep_unless_pending() -> bool:
-    """Enqueue one sweep unless one is already waiting or running (several workers may call this)."""
-    from django_tasks_db.models import DBTaskResult
-
-    path = f"{sweep_deadlines.func.__module__}.{sweep_deadlines.func.__name__}"
-    if DBTaskResult.objects.filter(task_path=path, status__in=["READY", "RUNNING"]).exists():
-        return False
-    sweep_deadlines.enqueue()
-    return True
+    """Enqueue one sweep unless one is already waiting or running."""
+    return enqueue_unless_pending(sweep_deadlines)

@@ -10,7 +10,7 @@ equals the number of rows the list shows. The cohort of a period is the cases re
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,31 +19,22 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urbangrid.cases.models import OPEN_STATES, Case, Source, State
-from urbangrid.evaluation.indicators import _on_time_q, evaluate
+from urbangrid.evaluation import cohorts, stored
+from urbangrid.evaluation.cohorts import DISPATCHED_STATES
+from urbangrid.evaluation.indicators import _on_time_q
 from urbangrid.evaluation.models import CaseFact
 from urbangrid.evaluation.periods import Period, Scope, parse_period, parse_scope
 from urbangrid.evaluation.rules import rules as current_rules
 
 from .access import Viewer
 
-#: the states of a case that has been dispatched to a department (and not fixed on the spot)
-DISPATCHED_STATES = (
-    State.HANDLING,
-    State.RETURN_REQUESTED,
-    State.SUSPENDED,
-    State.FEEDBACK,
-    State.CHECKING,
-    State.PENDING_CLOSE,
-    State.RECHECKING,
-    State.CLOSED,
-)
 #: drill-down: the next level below each scope kind, the CaseFact column and the list parameter
 CHILD = {
     "city": "street",
@@ -187,6 +178,13 @@ class Frame:
             q &= Q(department_id__in=self.viewer.departments)
         return q
 
+    def cohort_q(self) -> Q | None:
+        """The filter on the cohort counts (the same street and community columns as the facts),
+        None for a work grid or a unit grid: those are counted from their facts."""
+        if self.scope.kind in ("work_grid", "unit_grid"):
+            return None
+        return self.fact_q()
+
     def case_q(self) -> Q:
         q = Q()
         if self.scope.kind in FACT_COLUMN:
@@ -210,19 +208,10 @@ class Frame:
 
 # --- the counts -------------------------------------------------------------------------------------
 
-
-def _cohort_counts(on_time: Q) -> dict[str, Any]:
-    fixed = Q(state=State.CLOSED, self_fixed_at__isnull=False)
-    dispatched = Q(state__in=DISPATCHED_STATES, self_fixed_at__isnull=True)
-    closed_dispatched = Q(state=State.CLOSED, self_fixed_at__isnull=True)
-    return {
-        "collected": Count("case_id"),
-        "self_fixed": Count("case_id", filter=fixed),
-        "dispatched": Count("case_id", filter=dispatched),
-        "closed": Count("case_id", filter=Q(state=State.CLOSED)),
-        "closed_dispatched": Count("case_id", filter=closed_dispatched),
-        "closed_on_time": Count("case_id", filter=closed_dispatched & on_time),
-    }
+#: the counters of a cohort (cases reported in a period, what became of them now)
+COUNTERS = ("collected", "self_fixed", "dispatched", "closed", "closed_dispatched", "closed_on_time")
+#: what a cohort is grouped by: the CohortCount field, and the CaseFact field of each dimension's key
+FACT_KEY = {"t": None, "g": "work_grid_id", "o": "source", "k": "category_id", "r": "reporter_id"}
 
 
 def _reported(p: Period) -> Q:
@@ -239,6 +228,87 @@ def _day_number_sql(offset_seconds: int) -> str:
 EPOCH = date(1970, 1, 1)
 
 
+def cohort(
+    frame: Frame,
+    p: Period,
+    by: str | tuple[str, ...] = (),
+    dim: str = "t",
+    *,
+    counters: tuple[str, ...] = COUNTERS,
+    facts: bool = False,
+) -> dict[Any, dict[str, int]]:
+    """The cohort counters of the frame's cases reported in `p`: in total (`by` empty: key None),
+    per one of "day", "street_id", "community_id", "department_id" or "key" (the key of `dim`: "g"
+    work grid, "o" source, "k" category, "r" reporting collector; ints but for sources), or per a
+    tuple of them (tuple keys). Only keys with cases; only the `counters` asked for (and
+    "collected").
+
+    From the city down to a community they are sums of the pre-aggregated cohort counts
+    (evaluation.cohorts, about a row per day, community, department and key instead of a row
+    per case); a work grid's or a unit grid's (or with `facts`, any) come from the case facts."""
+    group = (by,) if isinstance(by, str) else tuple(by)
+    q = None if facts else frame.cohort_q()
+    wanted = ("collected", *(c for c in counters if c != "collected"))
+    rows = _from_facts(frame, p, group, dim, wanted) if q is None else _from_cube(q, p, group, dim, wanted)
+    out: dict[Any, dict[str, int]] = {}
+    for key, v in rows:
+        if not v["collected"] or ("department_id" in group and not key[group.index("department_id")]):
+            continue  # nothing reported; no department charged
+        out[key if len(group) > 1 else (key[0] if group else None)] = v
+    return out
+
+
+def _from_cube(
+    q: Q, p: Period, group: tuple[str, ...], dim: str, counters: tuple[str, ...]
+) -> Iterable[tuple[tuple, dict[str, int]]]:
+    strict = current_rules()["EXTENDED"] == "late"
+    columns = {c: "closed_on_time_strict" if c == "closed_on_time" and strict else c for c in counters}
+    for key, v in cohorts.totals(q & Q(day__gte=p.first, day__lte=p.last), group, dim, tuple(columns.values())).items():
+        yield (
+            tuple(int(k) if g == "key" and dim != "o" else k for g, k in zip(group, key, strict=True)),
+            {c: v[name] for c, name in columns.items()},
+        )
+
+
+def _from_facts(
+    frame: Frame, p: Period, group: tuple[str, ...], dim: str, counters: tuple[str, ...]
+) -> Iterable[tuple[tuple, dict[str, int]]]:
+    qs = CaseFact.objects.filter(_reported(p) & frame.fact_q())
+    field = FACT_KEY[dim]
+    if field is not None:
+        qs = qs.filter(**{f"{field}__isnull": False})
+    if dim == "r":
+        qs = qs.filter(source=Source.COLLECTOR)
+    if "day" in group:
+        qs = qs.annotate(dn=RawSQL(_day_number_sql(int(p.start.utcoffset().total_seconds())), ()))
+    columns = [{"key": field, "day": "dn"}.get(g, g) for g in group]
+    aggregates = {c: a for c, a in _cohort_counts(_on_time_q(current_rules())).items() if c in counters}
+    if not columns:
+        yield (), qs.aggregate(**aggregates)
+        return
+    for row in qs.values(*columns).annotate(**aggregates).order_by():
+        key = tuple(row.pop(c) for c in columns)
+        yield tuple(EPOCH + timedelta(days=int(k)) if g == "day" else k for g, k in zip(group, key, strict=True)), row
+
+
+def _cohort_counts(on_time: Q) -> dict[str, Any]:
+    """The cohort counters as aggregates over CaseFact rows (evaluation.cohorts counts the same)."""
+    closed = Q(state=State.CLOSED)
+    not_fixed = Q(self_fixed_at__isnull=True)
+    return {
+        "collected": Count(Value(1)),
+        "self_fixed": Count(Value(1), filter=closed & Q(self_fixed_at__isnull=False)),
+        "dispatched": Count(Value(1), filter=Q(state__in=DISPATCHED_STATES) & not_fixed),
+        "closed": Count(Value(1), filter=closed),
+        "closed_dispatched": Count(Value(1), filter=closed & not_fixed),
+        "closed_on_time": Count(Value(1), filter=closed & not_fixed & on_time),
+    }
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(COUNTERS, 0)
+
+
 def _rates(v: dict[str, int]) -> dict[str, Any]:
     def rate(a: int, b: int) -> float | None:
         return round(100.0 * a / b, 1) if b else None
@@ -249,8 +319,8 @@ def _rates(v: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def kpis(frame: Frame, p: Period, on_time: Q) -> dict[str, Any]:
-    v = CaseFact.objects.filter(_reported(p) & frame.fact_q()).aggregate(**_cohort_counts(on_time))
+def kpis(frame: Frame, p: Period) -> dict[str, Any]:
+    v = cohort(frame, p).get(None) or _zero()
     return {**v, **_rates(v)}
 
 
@@ -268,29 +338,19 @@ def kpi_links(frame: Frame, p: Period) -> dict[str, str]:
     }
 
 
-def trend(frame: Frame, p: Period, on_time: Q) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def trend(frame: Frame, p: Period) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Per day (periods up to 62 days) or per week: collected and closed; and the period's totals."""
-    offset = int(p.start.utcoffset().total_seconds())
-    rows = (
-        CaseFact.objects.filter(_reported(p) & frame.fact_q())
-        .annotate(dn=RawSQL(_day_number_sql(offset), ()))
-        .values("dn")
-        .annotate(**_cohort_counts(on_time))
-        .order_by()
-    )
-    per_day: dict[date, dict[str, int]] = {}
-    totals: dict[str, int] = defaultdict(int)
-    for row in rows:
-        day = EPOCH + timedelta(days=int(row.pop("dn")))
-        per_day[day] = row
-        for k, n in row.items():
-            totals[k] += n
+    per_day = cohort(frame, p, "day")
+    totals = _zero()
+    for row in per_day.values():
+        for k in COUNTERS:
+            totals[k] += row[k]
     weekly = (p.last - p.first).days >= 62
     buckets: list[dict[str, Any]] = []
     d = p.first
     while d <= p.last:
         end = min(d + timedelta(days=6 - d.weekday()), p.last) if weekly else d
-        n = defaultdict(int)
+        n = _zero()
         x = d
         while x <= end:
             for k, v in per_day.get(x, {}).items():
@@ -309,88 +369,73 @@ def trend(frame: Frame, p: Period, on_time: Q) -> tuple[list[dict[str, Any]], di
             }
         )
         d = end + timedelta(days=1)
-    base = {k: totals.get(k, 0) for k in _cohort_counts(on_time)}
-    return buckets, base
+    return buckets, totals
 
 
 def by_source(frame: Frame, p: Period) -> list[dict[str, Any]]:
     labels = dict(Source.choices)
-    rows = (
-        CaseFact.objects.filter(_reported(p) & frame.fact_q())
-        .values("source")
-        .annotate(n=Count("case_id"))
-        .order_by("-n", "source")
+    rows = sorted(
+        ((v["collected"], k) for k, v in cohort(frame, p, "key", "o", counters=()).items() if v["collected"]),
+        key=lambda r: (-r[0], r[1]),
     )
     pp = period_params(p)
     return [
-        {
-            "key": r["source"],
-            "name": str(labels.get(r["source"], r["source"])),
-            "count": r["n"],
-            "url": frame.url(**pp, source=r["source"]),
-        }
-        for r in rows
+        {"key": source, "name": str(labels.get(source, source)), "count": n, "url": frame.url(**pp, source=source)}
+        for n, source in rows
     ]
 
 
 def by_category(frame: Frame, p: Period, top: int = TOP_N) -> list[dict[str, Any]]:
     from urbangrid.catalog.models import Category
 
-    rows = list(
-        CaseFact.objects.filter(_reported(p) & frame.fact_q())
-        .values("category_id")
-        .annotate(n=Count("case_id"))
-        .order_by("-n", "category_id")[:top]
-    )
-    cats = {c.pk: c for c in Category.objects.filter(pk__in=[r["category_id"] for r in rows])}
+    rows = sorted(
+        ((v["collected"], k) for k, v in cohort(frame, p, "key", "k", counters=()).items() if v["collected"]),
+        key=lambda r: (-r[0], r[1]),
+    )[:top]
+    cats = {c.pk: c for c in Category.objects.filter(pk__in=[pk for _n, pk in rows])}
     pp = period_params(p)
     out = []
-    for r in rows:
-        c = cats.get(r["category_id"])
+    for n, pk in rows:
+        c = cats.get(pk)
         if c is None:
             continue
         out.append(
             {
                 "key": f"{c.kind}:{c.code}",
+                "pk": c.pk,
                 "name": c.name,
-                "count": r["n"],
+                "count": n,
                 "url": frame.url(**pp, category=f"{c.kind}:{c.code}"),
             }
         )
     return out
 
 
-def children(frame: Frame, p: Period, on_time: Q) -> tuple[str | None, list[dict[str, Any]]]:
+def children(frame: Frame, p: Period) -> tuple[str | None, list[dict[str, Any]]]:
     """The next level down (streets of the city …): counts, closure rate, drill and list links."""
     from urbangrid.geo.models import AdminDivision, UnitGrid, WorkGrid
 
     kind = CHILD.get(frame.scope.kind)
     if kind is None:
         return None, []
-    column = FACT_COLUMN[kind]
-    rows = {
-        r.pop(column): r
-        for r in CaseFact.objects.filter(_reported(p) & frame.fact_q())
-        .values(column)
-        .annotate(**_cohort_counts(on_time))
-        .order_by()
-    }
+    if kind == "work_grid":
+        rows = cohort(frame, p, "key", "g")
+    else:
+        rows = cohort(frame, p, FACT_COLUMN[kind])
     rows.pop(None, None)
     model = {"work_grid": WorkGrid, "unit_grid": UnitGrid}.get(kind, AdminDivision)
     objs = model.objects.filter(pk__in=list(rows))
-    if kind in ("street", "community"):  # every division below, with or without cases
-        parent = frame.scope.obj_id
+    if (
+        kind in ("street", "community") and frame.viewer.departments is None
+    ):  # every division below, with or without cases
         level_q = Q(level=kind)
-        if frame.scope.kind == "street":
-            level_q &= Q(parent_id=parent)
-        elif frame.scope.kind == "district":
-            level_q &= Q(parent_id=parent)
-        if frame.viewer.departments is None:
-            objs = model.objects.filter(Q(pk__in=list(rows)) | level_q)
+        if frame.scope.kind in ("street", "district"):
+            level_q &= Q(parent_id=frame.scope.obj_id)
+        objs = model.objects.filter(Q(pk__in=list(rows)) | level_q)
     pp = period_params(p)
     out = []
     for o in objs.order_by("code"):
-        v = rows.get(o.pk) or dict.fromkeys(_cohort_counts(on_time), 0)
+        v = rows.get(o.pk) or _zero()
         child_params = {**frame.base(), LIST_PARAM[kind]: o.code}
         out.append(
             {
@@ -408,22 +453,16 @@ def children(frame: Frame, p: Period, on_time: Q) -> tuple[str | None, list[dict
     return kind, out
 
 
-def departments(frame: Frame, p: Period, on_time: Q) -> list[dict[str, Any]]:
+def departments(frame: Frame, p: Period) -> tuple[list[dict[str, Any]], datetime | None]:
     """Departments charged with the period's cases: their count (a list link), closure and
-    on-time rates of those cases, and the evaluation's on-time handling rate and composite."""
+    on-time rates of those cases, and the evaluation's on-time handling rate and composite
+    (stored, `evaluation.stored`: as of the time returned with the rows)."""
     from urbangrid.core.models import Department
 
-    rows = {
-        r.pop("department_id"): r
-        for r in CaseFact.objects.filter(_reported(p) & frame.fact_q() & Q(department_id__isnull=False))
-        .values("department_id")
-        .annotate(**_cohort_counts(on_time))
-        .order_by()
-    }
-    evaluation = {
-        r["object"]["id"]: r["values"]
-        for r in evaluate("department", p, frame.scope, only=set(frame.viewer.departments or ()) or None)
-    }
+    rows = cohort(frame, p, "department_id")
+    evaluated, at = stored.evaluation("department", p, frame.scope)
+    only = frame.viewer.departments
+    evaluation = {r["object"]["id"]: r["values"] for r in evaluated if only is None or r["object"]["id"] in only}
     names = dict(Department.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
     pp = period_params(p)
     out = []
@@ -444,31 +483,33 @@ def departments(frame: Frame, p: Period, on_time: Q) -> list[dict[str, Any]]:
             }
         )
     out.sort(key=lambda r: (-(r["composite"] or 0), -(r["on_time_rate"] or 0), -r["count"], r["name"]))
-    return out
+    return out, at
 
 
 def collectors(frame: Frame, p: Period, top: int = 5) -> list[dict[str, Any]]:
     from urbangrid.core.models import User
 
-    rows = list(
-        CaseFact.objects.filter(_reported(p) & frame.fact_q() & Q(source=Source.COLLECTOR, reporter_id__isnull=False))
-        .values("reporter_id")
-        .annotate(n=Count("case_id"), fixed=Count("case_id", filter=Q(state=State.CLOSED, self_fixed_at__isnull=False)))
-        .order_by("-n", "reporter_id")[:top]
-    )
-    users = {u.pk: u for u in User.objects.filter(pk__in=[r["reporter_id"] for r in rows])}
+    rows = sorted(
+        (
+            (v["collected"], k, v["self_fixed"])
+            for k, v in cohort(frame, p, "key", "r", counters=("self_fixed",)).items()
+            if v["collected"]
+        ),
+        key=lambda r: (-r[0], r[1]),
+    )[:top]
+    users = {u.pk: u for u in User.objects.filter(pk__in=[pk for _n, pk, _f in rows])}
     pp = period_params(p)
     out = []
-    for r in rows:
-        u = users.get(r["reporter_id"])
-        name = (u.get_full_name() or u.username) if u else str(r["reporter_id"])
-        params = {**pp, "source": Source.COLLECTOR, "reported_by": str(r["reporter_id"])}
+    for n, pk, fixed in rows:
+        u = users.get(pk)
+        name = (u.get_full_name() or u.username) if u else str(pk)
+        params = {**pp, "source": Source.COLLECTOR, "reported_by": str(pk)}
         out.append(
             {
-                "id": r["reporter_id"],
+                "id": pk,
                 "name": name,
-                "count": r["n"],
-                "self_fixed": r["fixed"],
+                "count": n,
+                "self_fixed": fixed,
                 "url": frame.url(**params),
                 "self_fixed_url": frame.url(**params, state=State.CLOSED, self_handled="1"),
             }
@@ -519,11 +560,10 @@ def summary(viewer: Viewer, period: Period, scope: Scope, now: datetime | None =
         if hit is not None:
             return hit
     frame = Frame(viewer, scope)
-    on_time = _on_time_q(current_rules())
-    buckets, totals = trend(frame, period, on_time)
+    buckets, totals = trend(frame, period)
     current = {**totals, **_rates(totals)}
     prev_p, year_p = previous_period(period), same_period_last_year(period)
-    prev, year = kpis(frame, prev_p, on_time), kpis(frame, year_p, on_time)
+    prev, year = kpis(frame, prev_p), kpis(frame, year_p)
     od = overdue(frame, now)
     cards = []
     links, prev_links, year_links = kpi_links(frame, period), kpi_links(frame, prev_p), kpi_links(frame, year_p)
@@ -563,7 +603,8 @@ def summary(viewer: Viewer, period: Period, scope: Scope, now: datetime | None =
             "delta_last_year": None,
         }
     )
-    child_kind, child_rows = children(frame, period, on_time)
+    child_kind, child_rows = children(frame, period)
+    department_rows, evaluated_at = departments(frame, period)
     data = {
         "period": {
             "label": period.label,
@@ -584,7 +625,9 @@ def summary(viewer: Viewer, period: Period, scope: Scope, now: datetime | None =
         "sources": by_source(frame, period),
         "categories": by_category(frame, period),
         "children": {"kind": child_kind, "rows": child_rows},
-        "departments": departments(frame, period, on_time),
+        "departments": department_rows,
+        "evaluated_at": timezone.localtime(evaluated_at).isoformat(timespec="seconds") if evaluated_at else None,
+        "evaluated_label": f"{timezone.localtime(evaluated_at):%m-%d %H:%M}" if evaluated_at else "",
         "collectors": collectors(frame, period),
         "overdue": od,
         "generated_at": timezone.localtime(now).isoformat(timespec="seconds"),
@@ -613,9 +656,8 @@ def screen_summary(viewer: Viewer, now: datetime | None = None) -> dict[str, Any
     from urbangrid.catalog.models import Category
 
     frame = Frame(viewer, Scope("city"))
-    on_time = _on_time_q(current_rules())
     today = today_period(now)
-    counts = kpis(frame, today, on_time)
+    counts = kpis(frame, today)
     links = kpi_links(frame, today)
     month = default_period(today.first)
     ranking = [
@@ -626,7 +668,7 @@ def screen_summary(viewer: Viewer, now: datetime | None = None) -> dict[str, Any
             "count": d["count"],
             "url": d["url"],
         }
-        for d in departments(frame, month, on_time)
+        for d in departments(frame, month)[0]
     ]
     ranking.sort(key=lambda r: (-(r["rate"] if r["rate"] is not None else -1), r["name"]))
     span = Period("", "custom", today.first - timedelta(days=13), today.first)
@@ -635,17 +677,12 @@ def screen_summary(viewer: Viewer, now: datetime | None = None) -> dict[str, Any
         f"{c.kind}:{c.code}": c.pk
         for c in Category.objects.filter(Q(pk__in=[]) | _category_codes_q([t["key"] for t in top]))
     }
-    offset = int(span.start.utcoffset().total_seconds())
-    rows = (
-        CaseFact.objects.filter(_reported(span) & frame.fact_q() & Q(category_id__in=list(cat_ids.values())))
-        .annotate(dn=RawSQL(_day_number_sql(offset), ()))
-        .values("dn", "category_id")
-        .annotate(n=Count("case_id"))
-        .order_by()
-    )
-    grid: dict[tuple[int, date], int] = {}
-    for r in rows:
-        grid[(r["category_id"], EPOCH + timedelta(days=int(r["dn"])))] = r["n"]
+    wanted = set(cat_ids.values())
+    grid = {
+        (k, d): v["collected"]
+        for (d, k), v in cohort(frame, span, ("day", "key"), "k", counters=()).items()
+        if k in wanted
+    }
     days = [span.first + timedelta(days=i) for i in range(14)]
     series = [
         {"name": t["name"], "url": t["url"], "data": [grid.get((cat_ids.get(t["key"]), d), 0) for d in days]}
@@ -724,7 +761,7 @@ def density(viewer: Viewer, now: datetime | None = None, days: int = 7) -> dict[
     rows = dict(
         CaseFact.objects.filter(_reported(span) & frame.fact_q())
         .values("unit_grid_id")
-        .annotate(n=Count("case_id"))
+        .annotate(n=Count(Value(1)))
         .order_by()
         .values_list("unit_grid_id", "n")
     )

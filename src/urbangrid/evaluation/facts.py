@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 
+from . import cohorts
 from .models import CaseFact, CaseSnapshot, DailyCount
 
 #: the History columns derive() reads, in this order
@@ -529,12 +530,14 @@ def refresh_case(case_id: int, action: str = "") -> None:
         changed = {k: v for k, v in fact.items() if before.get(k) != v}
         if not CaseFact.objects.filter(case_id=case_id).update(**changed):
             CaseFact(case_id=case_id, **fact).save(force_insert=True)  # a case older than its fact
+            before = None
     else:
-        old = Counter()
+        before, old = None, Counter()
         CaseFact(case_id=case_id, **fact).save(force_insert=action == "report")
     delta = Counter(new)
     delta.subtract(old)
     apply_counts({k: v for k, v in delta.items() if v})
+    cohorts.apply(cohorts.difference(before, fact))
 
 
 def apply_counts(delta: dict[tuple, int]) -> None:
@@ -593,7 +596,7 @@ def _clear(model) -> None:
 
 
 def rebuild(*, step: int = 20000, log=None) -> dict[str, int]:
-    """Recompute every CaseFact and DailyCount from history (in one transaction)."""
+    """Recompute every CaseFact, DailyCount and CohortCount from history (in one transaction)."""
     with transaction.atomic():
         made = backfill_snapshots()
         _clear(CaseFact)
@@ -608,11 +611,12 @@ def rebuild(*, step: int = 20000, log=None) -> dict[str, int]:
                 log(f"  {n:,} case facts")
         rows = [DailyCount(day=d, dim=dim, key=k, counter=cn, value=v) for (d, dim, k, cn), v in totals.items() if v]
         DailyCount.objects.bulk_create(rows, batch_size=5000)
-    return {"snapshots_made": made, "facts": n, "daily_counts": len(rows)}
+        cohort_rows = cohorts.rebuild()
+    return {"snapshots_made": made, "facts": n, "daily_counts": len(rows), "cohort_counts": cohort_rows}
 
 
 def check(*, step: int = 20000, limit: int = 20) -> list[str]:
-    """Differences between the stored facts and counters and a recomputation from history
+    """Differences between the stored facts and counters (daily and cohort) and a recomputation from history
     (empty: they are exactly equal)."""
     problems: list[str] = []
     totals: Counter = Counter()
@@ -649,4 +653,6 @@ def check(*, step: int = 20000, limit: int = 20) -> list[str]:
             problems.append(f"daily count {k}: stored {stored_counts.get(k, 0)}, history {want.get(k, 0)}")
             if len(problems) >= limit:
                 break
+    if len(problems) < limit:  # the facts equal the history here: the cohort counts must equal the facts
+        problems += cohorts.check(limit - len(problems))
     return problems[:limit]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, F, Q, Sum, When
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .models import CaseFact, DailyCount
@@ -1037,7 +1037,7 @@ class Counts:
     @staticmethod
     def _group(qs, group: tuple[str, ...], spec: Spec, out) -> None:
         aggs = {
-            counter: Sum(how) if isinstance(how, str) else Count("case_id", filter=how) for counter, how in spec.items()
+            counter: Sum(how) if isinstance(how, str) else Count(Value(1), filter=how) for counter, how in spec.items()
         }
         for row in qs.values(*group).annotate(**aggs):
             counters = out[tuple(row.pop(g) for g in group)]
@@ -1149,7 +1149,7 @@ class Counts:
             self._memo[key] = list(
                 CaseFact.objects.filter(self._registered_q() & self.scope.fact_q())
                 .values_list("unit_grid_id", "category_id")
-                .annotate(n=Count("case_id"))
+                .annotate(n=Count(Value(1)))
                 .filter(n__gte=least)
                 .order_by()
             )

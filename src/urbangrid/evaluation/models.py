@@ -107,6 +107,10 @@ class CaseFact(models.Model):
             models.Index(fields=["registered_at", "voided_at", *AREA_COLUMNS], name="fact_registered_cover"),
             models.Index(fields=["self_fixed_at", *AREA_COLUMNS], name="fact_self_fixed_cover"),
             models.Index(fields=["dispatched_at"], name="fact_dispatched"),
+            # the dashboards of a work grid or a unit grid read its cases directly (cohorts.py
+            # keeps the counts of the larger areas)
+            models.Index(fields=["work_grid_id", "reported_at"], name="fact_work_grid_reported"),
+            models.Index(fields=["unit_grid_id", "reported_at"], name="fact_unit_grid_reported"),
         ]
 
     def __str__(self) -> str:
@@ -133,6 +137,80 @@ class DailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.dim}{self.key} {self.counter}={self.value}"
+
+
+#: the counters of a cohort count, in this order (cohorts.counters)
+COHORT_COUNTERS = (
+    "collected",
+    "self_fixed",
+    "dispatched",
+    "closed",
+    "closed_dispatched",
+    "closed_on_time",
+    "closed_on_time_strict",
+)
+
+
+class CohortCount(models.Model):
+    """What became of the cases reported on a day (按上报日的批次计数), per street, community and
+    charged department (0: none), in total (dim "t", key "") and per work grid ("g"), source
+    ("o"), category ("k") and reporting collector ("r"). A function of the case facts, kept by
+    the hook (see cohorts.py). `closed_on_time` counts closed cases handled on time;
+    `closed_on_time_strict` those of them never extended (the EXTENDED = "late" rule)."""
+
+    dim = models.CharField(max_length=1)
+    day = models.DateField()
+    street_id = models.IntegerField()
+    community_id = models.IntegerField()
+    department_id = models.IntegerField()
+    key = models.CharField(max_length=32)
+    collected = models.IntegerField(default=0)
+    self_fixed = models.IntegerField(default=0)
+    dispatched = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    closed_dispatched = models.IntegerField(default=0)
+    closed_on_time = models.IntegerField(default=0)
+    closed_on_time_strict = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("cohort count")
+        verbose_name_plural = _("cohort counts")
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dim", "day", "street_id", "community_id", "department_id", "key"], name="cohortcount_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dim} {self.key}: {self.collected}"
+
+
+class StoredEvaluation(models.Model):
+    """The indicator values of one object type, period and scope as computed at `computed_at`
+    (存储的考评结果): what the dashboards show of the evaluation, recomputed when older than
+    URBANGRID_EVALUATION_MAX_AGE and by the worker for the current month (see stored.py)."""
+
+    object_type = models.CharField(max_length=16)
+    period = models.CharField(max_length=32)
+    first = models.DateField()
+    last = models.DateField()
+    scope = models.CharField(max_length=64)
+    counting_rules = models.JSONField()
+    rows = models.JSONField()
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("stored evaluation")
+        verbose_name_plural = _("stored evaluations")
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "first", "last", "scope"], name="storedevaluation_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.period} {self.scope} @ {self.computed_at}"
 
 
 # --- scoring rules, published months, bulletin templates (evaluation/scoring.py, publish.py) --------

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import Lexer, TokenType
 from django.template.loader import render_to_string
@@ -106,13 +106,13 @@ def _summary(p: Period, scope: Scope, r: dict[str, Any]) -> dict[str, Any]:
     should = should_q(p, r)
     closed = Q(closed_at__lt=end)
     s = CaseFact.objects.filter(scope.fact_q()).aggregate(
-        collected=Count("case_id", filter=reported),
-        self_fixed=Count("case_id", filter=fixed),
-        registered=Count("case_id", filter=registered),
-        dispatched=Count("case_id", filter=dispatched),
-        closed=Count("case_id", filter=dispatched & closed),
-        should_close=Count("case_id", filter=should),
-        closed_on_time=Count("case_id", filter=should & closed & _on_time_q(r)),
+        collected=Count(Value(1), filter=reported),
+        self_fixed=Count(Value(1), filter=fixed),
+        registered=Count(Value(1), filter=registered),
+        dispatched=Count(Value(1), filter=dispatched),
+        closed=Count(Value(1), filter=dispatched & closed),
+        should_close=Count(Value(1), filter=should),
+        closed_on_time=Count(Value(1), filter=should & closed & _on_time_q(r)),
     )
     s["closure_rate"] = rate(s["closed"], s["dispatched"])
     s["on_time_closure_rate"] = rate(s["closed_on_time"], s["should_close"])
@@ -128,9 +128,9 @@ def _by_source(p: Period, scope: Scope) -> list[dict[str, Any]]:
         for row in CaseFact.objects.filter(scope.fact_q() & (reported | registered))
         .values("source")
         .annotate(
-            collected=Count("case_id", filter=reported),
-            registered=Count("case_id", filter=registered),
-            closed=Count("case_id", filter=registered & Q(closed_at__lt=end)),
+            collected=Count(Value(1), filter=reported),
+            registered=Count(Value(1), filter=registered),
+            closed=Count(Value(1), filter=registered & Q(closed_at__lt=end)),
         )
     }
     out = []
@@ -147,7 +147,7 @@ def _categories(p: Period, scope: Scope, top: int) -> list[dict[str, Any]]:
     rows = list(
         CaseFact.objects.filter(scope.fact_q() & registered)
         .values("category_id")
-        .annotate(registered=Count("case_id"), closed=Count("case_id", filter=Q(closed_at__lt=p.end)))
+        .annotate(registered=Count(Value(1)), closed=Count(Value(1), filter=Q(closed_at__lt=p.end)))
         .order_by("-registered", "category_id")[:top]
     )
     cats = {c.pk: c for c in Category.objects.filter(pk__in=[r["category_id"] for r in rows]).select_related("parent")}

@@ -4,7 +4,7 @@ from urbangrid.evaluation import facts
 
 
 class Command(BaseCommand):
-    help = "Prove the evaluation facts and daily counters equal a recomputation from the history."
+    help = "Prove the evaluation facts, daily counters and cohort counts equal a recomputation from the history."
 
     def handle(self, *args, **options):
         problems = facts.check()

@@ -4,7 +4,7 @@ from urbangrid.evaluation import facts
 
 
 class Command(BaseCommand):
-    help = "Recompute the evaluation facts and daily counters from the history."
+    help = "Recompute the evaluation facts, daily counters and cohort counts from the history."
 
     def handle(self, *args, **options):
         result = facts.rebuild(log=self.stdout.write)

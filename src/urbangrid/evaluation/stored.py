@@ -1,0 +1,96 @@
+"""Stored evaluations (存储的考评结果): the dashboards show the evaluation of a period and scope as
+computed a few minutes ago, not recomputed on every request (for a department it reads every case
+due in the month: about a second at a million cases a month).
+
+`evaluation()` returns the stored rows of (object type, period, scope) when they are younger than
+URBANGRID_EVALUATION_MAX_AGE seconds (default 600; 0: always compute) and were computed with the
+counting rules in force; otherwise it computes, stores and returns them. The worker refreshes the
+current month's department evaluation of the city and of every street every
+URBANGRID_EVALUATION_REFRESH_SECONDS (`refresh_current`), so that dashboards rarely compute.
+The time of the computation goes with the rows: the dashboard shows it."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from .indicators import evaluate
+from .models import StoredEvaluation
+from .periods import Period, Scope, parse_period
+from .rules import rules as current_rules
+
+
+def max_age() -> int:
+    return int(getattr(settings, "URBANGRID_EVALUATION_MAX_AGE", 600))
+
+
+def scope_text(scope: Scope) -> str:
+    return f"{scope.kind}:{scope.code}" if scope.code else "city"
+
+
+def _json(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def evaluation(
+    object_type: str, period: Period, scope: Scope, *, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], datetime | None]:
+    """The evaluation rows of the object type in the period and scope, and when they were
+    computed (None: just now, not stored because URBANGRID_EVALUATION_MAX_AGE is 0)."""
+    age = max_age()
+    if age <= 0:
+        return evaluate(object_type, period, scope), None
+    now = now or timezone.now()
+    rules = _json(current_rules())
+    row = (
+        StoredEvaluation.objects.filter(
+            object_type=object_type, first=period.first, last=period.last, scope=scope_text(scope)
+        )
+        .only("rows", "computed_at", "counting_rules")
+        .first()
+    )
+    if row is not None and row.counting_rules == rules and row.computed_at > now - timedelta(seconds=age):
+        return row.rows, row.computed_at
+    return refresh(object_type, period, scope)
+
+
+def refresh(object_type: str, period: Period, scope: Scope) -> tuple[list[dict[str, Any]], datetime]:
+    """Compute and store the evaluation of (object type, period, scope)."""
+    started = time.perf_counter()
+    computed_at = timezone.now()
+    rows = _json(evaluate(object_type, period, scope))
+    StoredEvaluation.objects.update_or_create(
+        object_type=object_type,
+        first=period.first,
+        last=period.last,
+        scope=scope_text(scope),
+        defaults={
+            "period": period.label,
+            "counting_rules": _json(current_rules()),
+            "rows": rows,
+            "computed_at": computed_at,
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+    return rows, computed_at
+
+
+def refresh_current(now: datetime | None = None) -> int:
+    """The worker's refresh: this month's department evaluation of the city and of each street
+    (what the dashboards and the big screen open with); the number of evaluations stored."""
+    from urbangrid.geo.models import AdminDivision
+
+    month = parse_period(f"{timezone.localdate(now):%Y-%m}")
+    scopes = [Scope("city")] + [
+        Scope("street", code, pk) for pk, code in AdminDivision.objects.filter(level="street").values_list("pk", "code")
+    ]
+    for scope in scopes:
+        refresh("department", month, scope)
+    return len(scopes)

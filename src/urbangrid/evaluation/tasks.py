@@ -1,0 +1,20 @@
+"""Background tasks of the evaluation (django-tasks)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from urbangrid.core.tasks import enqueue_unless_pending
+
+from . import stored
+
+
+@task()
+def refresh_evaluations() -> int:
+    """This month's department evaluation of the city and each street, stored for the dashboards."""
+    return stored.refresh_current()
+
+
+def enqueue_refresh_unless_pending() -> bool:
+    """Enqueue one refresh unless one is already waiting or running."""
+    return enqueue_unless_pending(refresh_evaluations)
