@@ -375,7 +375,7 @@ def trend(frame: Frame, p: Period) -> tuple[list[dict[str, Any]], dict[str, int]
 def by_source(frame: Frame, p: Period) -> list[dict[str, Any]]:
     labels = dict(Source.choices)
     rows = sorted(
-        ((v["collected"], k) for k, v in cohort(frame, p, "key", "o", counters=()).items() if v["collected"]),
+        ((v["collected"], k) for k, v in cohort(frame, p, "key", "o", counters=()).items()),
         key=lambda r: (-r[0], r[1]),
     )
     pp = period_params(p)
@@ -389,7 +389,7 @@ def by_category(frame: Frame, p: Period, top: int = TOP_N) -> list[dict[str, Any
     from urbangrid.catalog.models import Category
 
     rows = sorted(
-        ((v["collected"], k) for k, v in cohort(frame, p, "key", "k", counters=()).items() if v["collected"]),
+        ((v["collected"], k) for k, v in cohort(frame, p, "key", "k", counters=()).items()),
         key=lambda r: (-r[0], r[1]),
     )[:top]
     cats = {c.pk: c for c in Category.objects.filter(pk__in=[pk for _n, pk in rows])}
@@ -402,7 +402,7 @@ def by_category(frame: Frame, p: Period, top: int = TOP_N) -> list[dict[str, Any
         out.append(
             {
                 "key": f"{c.kind}:{c.code}",
-                "pk": c.pk,
+                "id": c.pk,
                 "name": c.name,
                 "count": n,
                 "url": frame.url(**pp, category=f"{c.kind}:{c.code}"),
@@ -425,9 +425,8 @@ def children(frame: Frame, p: Period) -> tuple[str | None, list[dict[str, Any]]]
     rows.pop(None, None)
     model = {"work_grid": WorkGrid, "unit_grid": UnitGrid}.get(kind, AdminDivision)
     objs = model.objects.filter(pk__in=list(rows))
-    if (
-        kind in ("street", "community") and frame.viewer.departments is None
-    ):  # every division below, with or without cases
+    if kind in ("street", "community") and frame.viewer.departments is None:
+        # every division below, with or without cases
         level_q = Q(level=kind)
         if frame.scope.kind in ("street", "district"):
             level_q &= Q(parent_id=frame.scope.obj_id)
@@ -493,7 +492,6 @@ def collectors(frame: Frame, p: Period, top: int = 5) -> list[dict[str, Any]]:
         (
             (v["collected"], k, v["self_fixed"])
             for k, v in cohort(frame, p, "key", "r", counters=("self_fixed",)).items()
-            if v["collected"]
         ),
         key=lambda r: (-r[0], r[1]),
     )[:top]
@@ -653,7 +651,6 @@ def screen_summary(viewer: Viewer, now: datetime | None = None) -> dict[str, Any
     seconds = min(cache_seconds(), 10)
     if seconds and (hit := cache.get(key)) is not None:
         return hit
-    from urbangrid.catalog.models import Category
 
     frame = Frame(viewer, Scope("city"))
     today = today_period(now)
@@ -673,21 +670,14 @@ def screen_summary(viewer: Viewer, now: datetime | None = None) -> dict[str, Any
     ranking.sort(key=lambda r: (-(r["rate"] if r["rate"] is not None else -1), r["name"]))
     span = Period("", "custom", today.first - timedelta(days=13), today.first)
     top = by_category(frame, span, top=5)
-    cat_ids = {
-        f"{c.kind}:{c.code}": c.pk
-        for c in Category.objects.filter(Q(pk__in=[]) | _category_codes_q([t["key"] for t in top]))
-    }
-    wanted = set(cat_ids.values())
+    wanted = {t["id"] for t in top}
     grid = {
         (k, d): v["collected"]
         for (d, k), v in cohort(frame, span, ("day", "key"), "k", counters=()).items()
         if k in wanted
     }
     days = [span.first + timedelta(days=i) for i in range(14)]
-    series = [
-        {"name": t["name"], "url": t["url"], "data": [grid.get((cat_ids.get(t["key"]), d), 0) for d in days]}
-        for t in top
-    ]
+    series = [{"name": t["name"], "url": t["url"], "data": [grid.get((t["id"], d), 0) for d in days]} for t in top]
     data = {
         "today": {
             "date": today.first.isoformat(),
@@ -709,14 +699,6 @@ def screen_summary(viewer: Viewer, now: datetime | None = None) -> dict[str, Any
     if seconds:
         cache.set(key, data, seconds)
     return data
-
-
-def _category_codes_q(keys: list[str]) -> Q:
-    q = Q(pk__in=[])
-    for k in keys:
-        kind, _sep, code = k.partition(":")
-        q |= Q(kind=kind, code=code)
-    return q
 
 
 def feed(viewer: Viewer, after: int = 0, limit: int = 15) -> dict[str, Any]:

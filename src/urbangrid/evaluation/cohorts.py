@@ -7,15 +7,14 @@ They are a function of the case facts alone (`contributions(fact)`), so they sta
 to the history: the hook applies the difference between a case's fact before and after its new
 entry (`apply`), `rebuild()` recomputes them from `CaseFact` with one GROUP BY per dimension, and
 `check()` compares the stored rows with that GROUP BY. The dashboards read them instead of the
-million fact rows of a busy month (docs/evaluation.md, "Cohort counts")."""
+million fact rows of a busy month (docs/evaluation.md, "Dashboards: pre-aggregates")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
 from urbangrid.cases.models import State
@@ -41,7 +40,7 @@ Key = tuple[Any, ...]  # (dim, day, street, community, department, key)
 
 def counters(fact: dict[str, Any]) -> tuple[int, ...]:
     """The case's contribution to each counter of `COHORT_COUNTERS`, from its fact."""
-    closed = fact["state"] == "closed"
+    closed = fact["state"] == State.CLOSED
     fixed = fact["self_fixed_at"] is not None
     closed_dispatched = closed and not fixed
     on_time = closed_dispatched and not fact["handled_late"]
@@ -127,29 +126,28 @@ def apply(delta: dict[Key, tuple[int, ...]]) -> None:
 
 
 def _aggregates() -> dict[str, Any]:
-    closed = Q(state="closed")
-    fixed = Q(self_fixed_at__isnull=False)
+    """`counters()` as aggregates over CaseFact rows, in the order of COHORT_COUNTERS."""
+    closed = Q(state=State.CLOSED)
     closed_dispatched = closed & Q(self_fixed_at__isnull=True)
     on_time = closed_dispatched & Q(handled_late=False)
-    filters = {
-        "collected": None,
-        "self_fixed": closed & fixed,
-        "dispatched": Q(state__in=DISPATCHED_STATES, self_fixed_at__isnull=True),
-        "closed": closed,
-        "closed_dispatched": closed_dispatched,
-        "closed_on_time": on_time,
-        "closed_on_time_strict": on_time & Q(extensions=0),
-    }
-    assert list(filters) == list(COHORT_COUNTERS)
-    return {name: Count(Value(1), filter=q) for name, q in filters.items()}
+    filters = (
+        None,
+        closed & Q(self_fixed_at__isnull=False),
+        Q(state__in=DISPATCHED_STATES, self_fixed_at__isnull=True),
+        closed,
+        closed_dispatched,
+        on_time,
+        on_time & Q(extensions=0),
+    )
+    return {name: Count(Value(1), filter=q) for name, q in zip(COHORT_COUNTERS, filters, strict=True)}
 
 
-def grouped(dim: str, q: Q | None = None) -> Iterable[dict[str, Any]]:
+def grouped(dim: str) -> QuerySet:
     """The cohort counts of one dimension computed from `CaseFact` (rows like CohortCount's)."""
     from .facts import _tz
 
     field = DIMENSIONS[dim]
-    qs = CaseFact.objects.all() if q is None else CaseFact.objects.filter(q)
+    qs = CaseFact.objects.all()
     if field is not None:
         qs = qs.filter(**{f"{field}__isnull": False})
     if dim == "r":
@@ -171,24 +169,28 @@ def grouped(dim: str, q: Q | None = None) -> Iterable[dict[str, Any]]:
     )
 
 
-def rebuild() -> int:
+def rebuild(batch: int = 5000) -> int:
     """Replace every stored cohort count with a recomputation from the facts; the rows made."""
     CohortCount.objects.all().delete()
     made = 0
     for dim in DIMENSIONS:
-        rows = [
-            CohortCount(
-                dim=dim,
-                day=r["c_day"],
-                street_id=r["street_id"],
-                community_id=r["community_id"],
-                department_id=r["c_department"],
-                key=r["c_key"],
-                **{n: r[n] for n in COHORT_COUNTERS},
+        rows: list[CohortCount] = []
+        for r in grouped(dim).iterator(chunk_size=batch):
+            rows.append(
+                CohortCount(
+                    dim=dim,
+                    day=r["c_day"],
+                    street_id=r["street_id"],
+                    community_id=r["community_id"],
+                    department_id=r["c_department"],
+                    key=r["c_key"],
+                    **{n: r[n] for n in COHORT_COUNTERS},
+                )
             )
-            for r in grouped(dim)
-        ]
-        CohortCount.objects.bulk_create(rows, batch_size=5000)
+            if len(rows) == batch:
+                CohortCount.objects.bulk_create(rows)
+                made, rows = made + len(rows), []
+        CohortCount.objects.bulk_create(rows)
         made += len(rows)
     return made
 
