@@ -4,7 +4,9 @@ from django.db import migrations, models
 
 
 def fill_cohort_counts(apps, schema_editor):
-    """The cohort counts of the facts already stored (a GROUP BY per dimension, cohorts.rebuild)."""
+    """The cohort counts of the facts already stored (a GROUP BY per dimension, cohorts.rebuild).
+    It runs the current code: a later change of the cohort counts' table must come with a
+    migration that rebuilds them again (or tell operators to run `urbangrid rebuild_facts`)."""
     from urbangrid.evaluation import cohorts
 
     if apps.get_model("evaluation", "CaseFact").objects.using(schema_editor.connection.alias).exists():
