@@ -10,7 +10,8 @@ dashboard cache (cold: every query runs) and with it (warm), once the department
 summary shows is stored (what `urbangrid worker` keeps fresh, evaluation/stored.py); the first
 request of a period and scope, which computes that evaluation, is timed apart:
 
-* /dashboard/api/summary.json for the month, city-wide and for the busiest street;
+* /dashboard/api/summary.json for the month, city-wide and for the busiest street, community and
+  work grid;
 * /dashboard/api/screen.json, feed.json, density.json and collectors.json (the big screen).
 
 Prints each endpoint's median and the slowest run. Target: < 300 ms.
@@ -51,22 +52,25 @@ def main() -> None:
     p = evaluation.ensure_data(reuse=args.reuse, cases=args.cases, month_cases=args.month_cases, month=args.month)
     from django.db.models import Count
 
-    street = (
-        CaseFact.objects.filter(reported_at__gte=p.start, reported_at__lt=p.end)
-        .values("street_id")
-        .annotate(n=Count("street_id"))
-        .order_by("-n")
-        .first()
-    )
-    from urbangrid.geo.models import AdminDivision
+    from urbangrid.geo.models import AdminDivision, WorkGrid
 
-    street_code = AdminDivision.objects.get(pk=street["street_id"]).code
+    def busiest(column: str) -> int:
+        in_month = CaseFact.objects.filter(
+            reported_at__gte=p.start, reported_at__lt=p.end, **{f"{column}__isnull": False}
+        )
+        return in_month.values(column).annotate(n=Count(column)).order_by("-n").first()[column]
+
+    street_code = AdminDivision.objects.get(pk=busiest("street_id")).code
+    community_code = AdminDivision.objects.get(pk=busiest("community_id")).code
+    work_grid_code = WorkGrid.objects.get(pk=busiest("work_grid_id")).code
     leader = User.objects.filter(is_superuser=True).first() or User.objects.filter(roles__code="leader").first()
     client = Client()
     client.force_login(leader)
     urls = {
         "summary city": f"/dashboard/api/summary.json?period={args.month}",
         "summary street": f"/dashboard/api/summary.json?period={args.month}&scope=street:{street_code}",
+        "summary community": f"/dashboard/api/summary.json?period={args.month}&scope=community:{community_code}",
+        "summary work grid": f"/dashboard/api/summary.json?period={args.month}&scope=work_grid:{work_grid_code}",
         "screen": "/dashboard/api/screen.json",
         "feed": "/dashboard/api/feed.json",
         "density": "/dashboard/api/density.json",
@@ -80,14 +84,20 @@ def main() -> None:
     settings.URBANGRID_EVALUATION_MAX_AGE = 600
     StoredEvaluation.objects.all().delete()
     print("--- without a stored evaluation (the first request of a period and scope)")
-    for name in ("summary city", "summary street"):
+    scopes = {
+        "summary city": Scope("city"),
+        "summary street": parse_scope(f"street:{street_code}"),
+        "summary community": parse_scope(f"community:{community_code}"),
+        "summary work grid": parse_scope(f"work_grid:{work_grid_code}"),
+    }
+    for name in scopes:
         t0 = time.perf_counter()
         assert client.get(urls[name]).status_code == 200
-        print(f"{name:15s} {(time.perf_counter() - t0) * 1000:7.1f} ms  {urls[name]}")
+        print(f"{name:18s} {(time.perf_counter() - t0) * 1000:7.1f} ms  {urls[name]}")
     t0 = time.perf_counter()
-    for scope in (Scope("city"), parse_scope(f"street:{street_code}")):
+    for scope in scopes.values():
         stored.refresh("department", p, scope)
-    print(f"the worker's refresh of these two evaluations: {(time.perf_counter() - t0) * 1000:.0f} ms")
+    print(f"refreshing these {len(scopes)} evaluations: {(time.perf_counter() - t0) * 1000:.0f} ms")
     for label, seconds in (("cold (no cache; the stored evaluation is fresh)", 0), ("warm (cache 30 s)", 30)):
         settings.URBANGRID_DASHBOARD_CACHE_SECONDS = seconds
         cache.clear()
@@ -99,7 +109,7 @@ def main() -> None:
                 r = client.get(url)
                 runs.append(time.perf_counter() - t0)
                 assert r.status_code == 200, (url, r.status_code)
-            print(f"{name:15s} median {median(runs) * 1000:7.1f} ms, max {max(runs) * 1000:7.1f} ms  {url}")
+            print(f"{name:18s} median {median(runs) * 1000:7.1f} ms, max {max(runs) * 1000:7.1f} ms  {url}")
 
 
 if __name__ == "__main__":
