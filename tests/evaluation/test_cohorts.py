@@ -13,15 +13,12 @@ from tests.evaluation.test_indicators import _random_cases, at, finish, report, 
 from urbangrid.dashboard import data
 from urbangrid.dashboard.access import Viewer
 from urbangrid.evaluation import cohorts, facts, stored
-from urbangrid.evaluation.models import CohortCount, StoredEvaluation
+from urbangrid.evaluation.models import COHORT_COUNTERS, CohortCount, StoredEvaluation
 from urbangrid.evaluation.periods import Scope, parse_period, parse_scope
 
 
 def _stored_rows() -> list[tuple]:
-    return sorted(CohortCount.objects.exclude(collected=0, dispatched=0).values_list(
-        "dim", "day", "street_id", "community_id", "department_id", "key", "collected", "self_fixed", "dispatched",
-        "closed", "closed_dispatched", "closed_on_time", "closed_on_time_strict",
-    ))  # fmt: skip
+    return sorted(CohortCount.objects.exclude(collected=0).values_list(*cohorts.KEY_FIELDS, *COHORT_COUNTERS))
 
 
 def test_one_case_moves_through_its_cohort(world):
@@ -36,9 +33,9 @@ def test_one_case_moves_through_its_cohort(world):
     row.refresh_from_db()
     assert (row.dispatched, row.closed, row.closed_dispatched, row.closed_on_time) == (1, 1, 1, 1)
     by_key = {r.dim: r.key for r in CohortCount.objects.filter(collected=1)}
+    assert row.work_grid_id == case.work_grid_id
     assert by_key == {
         "t": "",
-        "g": str(case.work_grid_id),
         "o": case.source,
         "k": str(case.category_id),
         "r": str(case.reported_by_id),
@@ -58,14 +55,15 @@ def test_hook_equals_rebuild_and_dashboards_count_the_same(world, seed, settings
     # every dashboard count from the cohort counts equals the count from the facts
     street = Scope("street", world.street.code, world.street.pk)
     community = parse_scope(f"community:{world.community.code}")
+    work_grid = parse_scope(f"work_grid:{world.wg1.code}")
     viewers = [Viewer(None), Viewer(frozenset({world.sanitation.pk}), world.sanitation.pk)]
-    groupings = [(), "day", "street_id", "community_id", "department_id", ("day", "key")]
+    groupings = [(), "day", "street_id", "community_id", "work_grid_id", "department_id", ("day", "key")]
     for extended in ("on_time", "late"):
         settings.URBANGRID = {**settings.URBANGRID, "EVALUATION": {"EXTENDED": extended}}
         for label in ("2026-10", "2026-11", "2026-11-03..2026-11-12", "2026"):
             p = parse_period(label)
             for scope, viewer, dim, by in itertools.product(
-                (Scope("city"), street, community), viewers, "tgokr", groupings
+                (Scope("city"), street, community, work_grid), viewers, "tokr", groupings
             ):
                 frame = data.Frame(viewer, scope)
                 if dim == "t" and "key" in by:

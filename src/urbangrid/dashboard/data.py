@@ -179,9 +179,9 @@ class Frame:
         return q
 
     def cohort_q(self) -> Q | None:
-        """The filter on the cohort counts (the same street and community columns as the facts),
-        None for a work grid or a unit grid: those are counted from their facts."""
-        if self.scope.kind in ("work_grid", "unit_grid"):
+        """The filter on the cohort counts (the same street, community and work grid columns as
+        the facts), None for a unit grid: its few cases are counted from their facts."""
+        if self.scope.kind == "unit_grid":
             return None
         return self.fact_q()
 
@@ -211,7 +211,7 @@ class Frame:
 #: the counters of a cohort (cases reported in a period, what became of them now)
 COUNTERS = ("collected", "self_fixed", "dispatched", "closed", "closed_dispatched", "closed_on_time")
 #: what a cohort is grouped by: the CohortCount field, and the CaseFact field of each dimension's key
-FACT_KEY = {"t": None, "g": "work_grid_id", "o": "source", "k": "category_id", "r": "reporter_id"}
+FACT_KEY = {"t": None, "o": "source", "k": "category_id", "r": "reporter_id"}
 
 
 def _reported(p: Period) -> Q:
@@ -238,22 +238,23 @@ def cohort(
     facts: bool = False,
 ) -> dict[Any, dict[str, int]]:
     """The cohort counters of the frame's cases reported in `p`: in total (`by` empty: key None),
-    per one of "day", "street_id", "community_id", "department_id" or "key" (the key of `dim`: "g"
-    work grid, "o" source, "k" category, "r" reporting collector; ints but for sources), or per a
-    tuple of them (tuple keys). Only keys with cases; only the `counters` asked for (and
+    per one of "day", "street_id", "community_id", "work_grid_id", "department_id", "unit_grid_id"
+    (only from the facts) or "key" (the key of `dim`: "o" source, "k" category, "r" reporting
+    collector; ints but for sources), or per a tuple of them (tuple keys). Only keys with cases
+    (and a work grid, a department when grouped by it); only the `counters` asked for (and
     "collected").
 
-    From the city down to a community they are sums of the pre-aggregated cohort counts
-    (evaluation.cohorts, about a row per day, community, department and key instead of a row
-    per case); a work grid's or a unit grid's (or with `facts`, any) come from the case facts."""
+    From the city down to a work grid they are sums of the pre-aggregated cohort counts
+    (evaluation.cohorts, about a row per day, work grid, department and key instead of a row per
+    case); a unit grid's, those per unit grid (or with `facts`, any) come from the case facts."""
     group = (by,) if isinstance(by, str) else tuple(by)
-    q = None if facts else frame.cohort_q()
+    q = None if facts or "unit_grid_id" in group else frame.cohort_q()
     wanted = ("collected", *(c for c in counters if c != "collected"))
     rows = _from_facts(frame, p, group, dim, wanted) if q is None else _from_cube(q, p, group, dim, wanted)
     out: dict[Any, dict[str, int]] = {}
     for key, v in rows:
-        if not v["collected"] or ("department_id" in group and not key[group.index("department_id")]):
-            continue  # nothing reported; no department charged
+        if not v["collected"] or any(not key[group.index(g)] for g in ("work_grid_id", "department_id") if g in group):
+            continue  # nothing reported; no work grid, no department charged
         out[key if len(group) > 1 else (key[0] if group else None)] = v
     return out
 
@@ -418,11 +419,7 @@ def children(frame: Frame, p: Period) -> tuple[str | None, list[dict[str, Any]]]
     kind = CHILD.get(frame.scope.kind)
     if kind is None:
         return None, []
-    if kind == "work_grid":
-        rows = cohort(frame, p, "key", "g")
-    else:
-        rows = cohort(frame, p, FACT_COLUMN[kind])
-    rows.pop(None, None)
+    rows = cohort(frame, p, FACT_COLUMN[kind])
     model = {"work_grid": WorkGrid, "unit_grid": UnitGrid}.get(kind, AdminDivision)
     objs = model.objects.filter(pk__in=list(rows))
     if kind in ("street", "community") and frame.viewer.departments is None:

@@ -1,7 +1,7 @@
-"""Cohort counts (按上报日的批次计数): for each local day of report, street, community and charged
-department, what became of the cases reported that day, now: collected, closed on the spot,
-dispatched, closed, closed after dispatch, closed on time. Broken down by work grid, source,
-category and reporting collector (one row per key of each dimension).
+"""Cohort counts (按上报日的批次计数): for each local day of report, street, community, work grid
+and charged department, what became of the cases reported that day, now: collected, closed on
+the spot, dispatched, closed, closed after dispatch, closed on time. In total and broken down by
+source, category and reporting collector (one row per key of each dimension).
 
 They are a function of the case facts alone (`contributions(fact)`), so they stay exactly equal
 to the history: the hook applies the difference between a case's fact before and after its new
@@ -33,9 +33,11 @@ DISPATCHED_STATES = (
     State.CLOSED,
 )
 #: dimension → the fact field that is its key ("t": the row of the totals, key "")
-DIMENSIONS = {"t": None, "g": "work_grid_id", "o": "source", "k": "category_id", "r": "reporter_id"}
+DIMENSIONS = {"t": None, "o": "source", "k": "category_id", "r": "reporter_id"}
+#: the columns of a row's key
+KEY_FIELDS = ("dim", "day", "street_id", "community_id", "work_grid_id", "department_id", "key")
 
-Key = tuple[Any, ...]  # (dim, day, street, community, department, key)
+Key = tuple[Any, ...]  # values of KEY_FIELDS
 
 
 def counters(fact: dict[str, Any]) -> tuple[int, ...]:
@@ -66,12 +68,18 @@ def _key(fact: dict[str, Any], dim: str) -> str | None:
 
 
 def contributions(fact: dict[str, Any] | None) -> dict[Key, tuple[int, ...]]:
-    """{(dim, day, street, community, department, key): counters} of one case's fact."""
+    """{(dim, day, street, community, work grid, department, key): counters} of one case's fact."""
     if fact is None:
         return {}
     from .facts import local_day
 
-    where = (local_day(fact["reported_at"]), fact["street_id"], fact["community_id"], fact["department_id"] or 0)
+    where = (
+        local_day(fact["reported_at"]),
+        fact["street_id"],
+        fact["community_id"],
+        fact["work_grid_id"] or 0,
+        fact["department_id"] or 0,
+    )
     values = counters(fact)
     out = {}
     for dim in DIMENSIONS:
@@ -103,16 +111,13 @@ def apply(delta: dict[Key, tuple[int, ...]]) -> None:
         return
     qn = connection.ops.quote_name
     table = qn(CohortCount._meta.db_table)
-    keys = [
-        qn(CohortCount._meta.get_field(n).column)
-        for n in ("dim", "day", "street_id", "community_id", "department_id", "key")
-    ]
+    keys = [qn(CohortCount._meta.get_field(n).column) for n in KEY_FIELDS]
     values = [qn(n) for n in COHORT_COUNTERS]
     items = sorted(delta.items(), key=lambda kv: tuple(map(str, kv[0])))
     row = "(" + ", ".join(["%s"] * (len(keys) + len(values))) + ")"
     params: list[Any] = []
-    for (dim, day, street, community, department, key), d in items:
-        params += [dim, connection.ops.adapt_datefield_value(day), street, community, department, key, *d]
+    for (dim, day, *where), d in items:
+        params += [dim, connection.ops.adapt_datefield_value(day), *where, *d]
     update = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
     sql = (
         f"INSERT INTO {table} ({', '.join(keys + values)}) VALUES {', '.join([row] * len(items))} "
@@ -160,10 +165,11 @@ def grouped(dim: str) -> QuerySet:
     return (
         qs.annotate(
             c_day=TruncDate("reported_at", tzinfo=_tz()),
+            c_work_grid=Coalesce("work_grid_id", 0),
             c_department=Coalesce("department_id", 0),
             c_key=key,
         )
-        .values("c_day", "street_id", "community_id", "c_department", "c_key")
+        .values("c_day", "street_id", "community_id", "c_work_grid", "c_department", "c_key")
         .annotate(**_aggregates())
         .order_by()
     )
@@ -182,6 +188,7 @@ def rebuild(batch: int = 5000) -> int:
                     day=r["c_day"],
                     street_id=r["street_id"],
                     community_id=r["community_id"],
+                    work_grid_id=r["c_work_grid"],
                     department_id=r["c_department"],
                     key=r["c_key"],
                     **{n: r[n] for n in COHORT_COUNTERS},
@@ -199,18 +206,13 @@ def check(limit: int = 20) -> list[str]:
     """Differences between the stored cohort counts and a GROUP BY over the facts (empty: equal)."""
     problems: list[str] = []
     for dim in DIMENSIONS:
-        want = {
-            (r["c_day"], r["street_id"], r["community_id"], r["c_department"], r["c_key"]): tuple(
-                r[n] for n in COHORT_COUNTERS
-            )
-            for r in grouped(dim)
-        }
+        names = ("c_day", "street_id", "community_id", "c_work_grid", "c_department", "c_key")
+        want = {tuple(r[n] for n in names): tuple(r[n] for n in COHORT_COUNTERS) for r in grouped(dim)}
         zero = (0,) * len(COHORT_COUNTERS)
+        width = len(KEY_FIELDS) - 1
         stored = {
-            (day, street, community, department, key): tuple(v)
-            for day, street, community, department, key, *v in CohortCount.objects.filter(dim=dim).values_list(
-                "day", "street_id", "community_id", "department_id", "key", *COHORT_COUNTERS
-            )
+            tuple(row[:width]): tuple(row[width:])
+            for row in CohortCount.objects.filter(dim=dim).values_list(*KEY_FIELDS[1:], *COHORT_COUNTERS)
         }
         for k in sorted(want.keys() | stored.keys(), key=lambda k: tuple(map(str, k))):
             if want.get(k, zero) != stored.get(k, zero):

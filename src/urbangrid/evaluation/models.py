@@ -152,8 +152,8 @@ COHORT_COUNTERS = (
 
 
 class CohortCount(models.Model):
-    """What became of the cases reported on a day (按上报日的批次计数), per street, community and
-    charged department (0: none), in total (dim "t", key "") and per work grid ("g"), source
+    """What became of the cases reported on a day (按上报日的批次计数), per street, community, work
+    grid (0: none) and charged department (0: none), in total (dim "t", key "") and per source
     ("o"), category ("k") and reporting collector ("r"). A function of the case facts, kept by
     the hook (see cohorts.py). `closed_on_time` counts closed cases handled on time;
     `closed_on_time_strict` those of them never extended (the EXTENDED = "late" rule)."""
@@ -162,6 +162,7 @@ class CohortCount(models.Model):
     day = models.DateField()
     street_id = models.IntegerField()
     community_id = models.IntegerField()
+    work_grid_id = models.IntegerField()
     department_id = models.IntegerField()
     key = models.CharField(max_length=32)
     collected = models.IntegerField(default=0)
@@ -178,7 +179,8 @@ class CohortCount(models.Model):
         default_permissions = ("view",)
         constraints = [
             models.UniqueConstraint(
-                fields=["dim", "day", "street_id", "community_id", "department_id", "key"], name="cohortcount_unique"
+                fields=["dim", "day", "street_id", "community_id", "work_grid_id", "department_id", "key"],
+                name="cohortcount_unique",
             )
         ]
 
