@@ -181,7 +181,8 @@ def rebuild(batch: int = 5000) -> int:
     made = 0
     for dim in DIMENSIONS:
         rows: list[CohortCount] = []
-        for r in grouped(dim).iterator(chunk_size=batch):
+        # in day order, as the hook adds them day by day: a period's rows lie together
+        for r in grouped(dim).order_by("c_day").iterator(chunk_size=batch):
             rows.append(
                 CohortCount(
                     dim=dim,
