@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.utils import timezone
 
 from tests.evaluation.test_indicators import _random_cases, at, finish, report, to_handling
 from urbangrid.dashboard import data
@@ -125,10 +126,22 @@ def test_worker_refreshes_this_months_department_evaluations(world, settings):
     from urbangrid.geo.models import AdminDivision
 
     settings.URBANGRID_EVALUATION_MAX_AGE = 600
+    old = StoredEvaluation.objects.create(
+        object_type="department",
+        period="2026-01",
+        first=dt.date(2026, 1, 1),
+        last=dt.date(2026, 1, 31),
+        scope="city",
+        counting_rules={},
+        rows=[],
+        computed_at=timezone.now() - dt.timedelta(days=2),
+    )
     assert refresh_evaluations.call() == 1 + AdminDivision.objects.filter(level="street").count()
     scopes = set(StoredEvaluation.objects.values_list("scope", flat=True))
     assert scopes == {"city"} | {
         f"street:{c}" for c in AdminDivision.objects.filter(level="street").values_list("code", flat=True)
     }
     assert set(StoredEvaluation.objects.values_list("object_type", flat=True)) == {"department"}
+    assert not StoredEvaluation.objects.filter(pk=old.pk).exists()  # a day old: dropped
+    assert StoredEvaluation.objects.filter(period=f"{timezone.localdate():%Y-%m}").count() == len(scopes)
     assert enqueue_refresh_unless_pending() is True

@@ -616,8 +616,8 @@ def rebuild(*, step: int = 20000, log=None) -> dict[str, int]:
 
 
 def check(*, step: int = 20000, limit: int = 20) -> list[str]:
-    """Differences between the stored facts and counters (daily and cohort) and a recomputation from history
-    (empty: they are exactly equal)."""
+    """Differences between the stored facts and counters (daily and cohort) and a recomputation
+    from history (empty: they are exactly equal)."""
     problems: list[str] = []
     totals: Counter = Counter()
     seen = 0
@@ -653,6 +653,6 @@ def check(*, step: int = 20000, limit: int = 20) -> list[str]:
             problems.append(f"daily count {k}: stored {stored_counts.get(k, 0)}, history {want.get(k, 0)}")
             if len(problems) >= limit:
                 break
-    if len(problems) < limit:  # the facts equal the history here: the cohort counts must equal the facts
+    if len(problems) < limit:  # the cohort counts against the stored facts (their own differences are above)
         problems += cohorts.check(limit - len(problems))
     return problems[:limit]

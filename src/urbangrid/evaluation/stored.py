@@ -84,9 +84,12 @@ def refresh(object_type: str, period: Period, scope: Scope) -> tuple[list[dict[s
 
 def refresh_current(now: datetime | None = None) -> int:
     """The worker's refresh: this month's department evaluation of the city and of each street
-    (what the dashboards and the big screen open with); the number of evaluations stored."""
+    (what the dashboards and the big screen open with); the number of evaluations stored. Stored
+    evaluations not computed for a day (other periods and scopes asked for once) are dropped."""
     from urbangrid.geo.models import AdminDivision
 
+    now = now or timezone.now()
+    StoredEvaluation.objects.filter(computed_at__lt=now - timedelta(days=1)).delete()
     month = parse_period(f"{timezone.localdate(now):%Y-%m}")
     scopes = [Scope("city")] + [
         Scope("street", code, pk) for pk, code in AdminDivision.objects.filter(level="street").values_list("pk", "code")
