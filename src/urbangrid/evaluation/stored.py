@@ -11,6 +11,7 @@ The time of the computation goes with the rows: the dashboard shows it."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,8 +35,7 @@ def scope_text(scope: Scope) -> str:
 
 
 def _json(value: Any) -> Any:
-    import json
-
+    """As stored in a JSON field and read back (dates as text), so stored and fresh rows compare equal."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
