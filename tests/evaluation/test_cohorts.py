@@ -136,12 +136,16 @@ def test_worker_refreshes_this_months_department_evaluations(world, settings):
         rows=[],
         computed_at=timezone.now() - dt.timedelta(days=2),
     )
-    assert refresh_evaluations.call() == 1 + AdminDivision.objects.filter(level="street").count()
+    streets = AdminDivision.objects.filter(level="street").count()
+    assert refresh_evaluations.call() == 2 * (1 + streets)  # this month and last month
     scopes = set(StoredEvaluation.objects.values_list("scope", flat=True))
     assert scopes == {"city"} | {
         f"street:{c}" for c in AdminDivision.objects.filter(level="street").values_list("code", flat=True)
     }
     assert set(StoredEvaluation.objects.values_list("object_type", flat=True)) == {"department"}
     assert not StoredEvaluation.objects.filter(pk=old.pk).exists()  # a day old: dropped
-    assert StoredEvaluation.objects.filter(period=f"{timezone.localdate():%Y-%m}").count() == len(scopes)
+    today = timezone.localdate()
+    last_month = today.replace(day=1) - dt.timedelta(days=1)
+    for month in (f"{today:%Y-%m}", f"{last_month:%Y-%m}"):
+        assert StoredEvaluation.objects.filter(period=month).count() == len(scopes)
     assert enqueue_refresh_unless_pending() is True

@@ -5,7 +5,7 @@ due in the month: about a second at a million cases a month).
 `evaluation()` returns the stored rows of (object type, period, scope) when they are younger than
 URBANGRID_EVALUATION_MAX_AGE seconds (default 600; 0: always compute) and were computed with the
 counting rules in force; otherwise it computes, stores and returns them. The worker refreshes the
-current month's department evaluation of the city and of every street every
+department evaluation of this month and last month, of the city and of every street, every
 URBANGRID_EVALUATION_REFRESH_SECONDS (`refresh_current`), so that dashboards rarely compute.
 The time of the computation goes with the rows: the dashboard shows it."""
 
@@ -83,17 +83,20 @@ def refresh(object_type: str, period: Period, scope: Scope) -> tuple[list[dict[s
 
 
 def refresh_current(now: datetime | None = None) -> int:
-    """The worker's refresh: this month's department evaluation of the city and of each street
-    (what the dashboards and the big screen open with); the number of evaluations stored. Stored
-    evaluations not computed for a day (other periods and scopes asked for once) are dropped."""
+    """The worker's refresh: the department evaluation of this month and of last month (the one
+    being scored and published), of the city and of each street (what the dashboards and the big
+    screen open with); the number of evaluations stored. Stored evaluations not computed for a
+    day (other periods and scopes asked for once) are dropped."""
     from urbangrid.geo.models import AdminDivision
 
     now = now or timezone.now()
     StoredEvaluation.objects.filter(computed_at__lt=now - timedelta(days=1)).delete()
-    month = parse_period(f"{timezone.localdate(now):%Y-%m}")
+    today = timezone.localdate(now)
+    months = [parse_period(f"{today:%Y-%m}"), parse_period(f"{today.replace(day=1) - timedelta(days=1):%Y-%m}")]
     scopes = [Scope("city")] + [
         Scope("street", code, pk) for pk, code in AdminDivision.objects.filter(level="street").values_list("pk", "code")
     ]
-    for scope in scopes:
-        refresh("department", month, scope)
-    return len(scopes)
+    for month in months:
+        for scope in scopes:
+            refresh("department", month, scope)
+    return len(months) * len(scopes)

@@ -11,7 +11,8 @@ from . import stored
 
 @task()
 def refresh_evaluations() -> int:
-    """This month's department evaluation of the city and each street, stored for the dashboards."""
+    """The department evaluation of this month and last month, of the city and each street, stored
+    for the dashboards."""
     return stored.refresh_current()
 
 
