@@ -133,12 +133,15 @@ def test_collector_reports_with_picker_preview_and_grid_warning(world, new_page,
     page.wait_for_load_state("networkidle")
     page.wait_for_selector("#cat-picker[data-ready='1']")
 
-    # the GPS point lies outside the collector's grids: the pin is in view and the warning shows
+    # the GPS point lies outside the collector's grids: the warning shows and the pin comes into
+    # view (the map pans to it with an animation: waited for, not sampled once)
     page.wait_for_selector("[data-testid=outside-grid]:not([hidden])")
-    assert page.evaluate(
+    page.wait_for_function(
         """() => { const m = document.querySelector('#pin-map .leaflet-marker-icon');
+                   if (!m) return false;
                    const r = m.getBoundingClientRect(), b = document.getElementById('pin-map').getBoundingClientRect();
-                   return r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom; }"""
+                   return r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom; }""",
+        timeout=5000,
     )
     screenshot(page, "collector-outside-grid")
 
