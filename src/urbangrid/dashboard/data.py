@@ -18,9 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, Max, Q, Value
-from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +26,6 @@ from django.utils.translation import gettext as _
 from urbangrid.cases.models import OPEN_STATES, Case, Source, State
 from urbangrid.evaluation import cohorts, stored
 from urbangrid.evaluation.cohorts import DISPATCHED_STATES
-from urbangrid.evaluation.indicators import _on_time_q
 from urbangrid.evaluation.models import CaseFact
 from urbangrid.evaluation.periods import Period, Scope, parse_period, parse_scope
 from urbangrid.evaluation.rules import rules as current_rules
@@ -210,22 +207,10 @@ class Frame:
 
 #: the counters of a cohort (cases reported in a period, what became of them now)
 COUNTERS = ("collected", "self_fixed", "dispatched", "closed", "closed_dispatched", "closed_on_time")
-#: what a cohort is grouped by: the CohortCount field, and the CaseFact field of each dimension's key
-FACT_KEY = {"t": None, "o": "source", "k": "category_id", "r": "reporter_id"}
 
 
 def _reported(p: Period) -> Q:
     return Q(reported_at__gte=p.start, reported_at__lt=p.end)
-
-
-def _day_number_sql(offset_seconds: int) -> str:
-    column = connection.ops.quote_name("reported_at")
-    if connection.vendor == "sqlite":
-        return f"(CAST(strftime('%%s', {column}) AS INTEGER) + {offset_seconds}) / 86400"
-    return f"FLOOR((EXTRACT(EPOCH FROM {column}) + {offset_seconds}) / 86400)"
-
-
-EPOCH = date(1970, 1, 1)
 
 
 def cohort(
@@ -259,11 +244,17 @@ def cohort(
     return out
 
 
+def _stored_counters(counters: tuple[str, ...]) -> dict[str, str]:
+    """Each counter asked for → the cohort counter that holds it under the counting rules in force
+    (closed on time: without extension when extended cases count as late)."""
+    strict = current_rules()["EXTENDED"] == "late"
+    return {c: "closed_on_time_strict" if c == "closed_on_time" and strict else c for c in counters}
+
+
 def _from_cube(
     q: Q, p: Period, group: tuple[str, ...], dim: str, counters: tuple[str, ...]
 ) -> Iterable[tuple[tuple, dict[str, int]]]:
-    strict = current_rules()["EXTENDED"] == "late"
-    columns = {c: "closed_on_time_strict" if c == "closed_on_time" and strict else c for c in counters}
+    columns = _stored_counters(counters)
     for key, v in cohorts.totals(q & Q(day__gte=p.first, day__lte=p.last), group, dim, tuple(columns.values())).items():
         yield (
             tuple(int(k) if g == "key" and dim != "o" else k for g, k in zip(group, key, strict=True)),
@@ -274,36 +265,18 @@ def _from_cube(
 def _from_facts(
     frame: Frame, p: Period, group: tuple[str, ...], dim: str, counters: tuple[str, ...]
 ) -> Iterable[tuple[tuple, dict[str, int]]]:
-    qs = CaseFact.objects.filter(_reported(p) & frame.fact_q())
-    field = FACT_KEY[dim]
-    if field is not None:
-        qs = qs.filter(**{f"{field}__isnull": False})
-    if dim == "r":
-        qs = qs.filter(source=Source.COLLECTOR)
-    if "day" in group:
-        qs = qs.annotate(dn=RawSQL(_day_number_sql(int(p.start.utcoffset().total_seconds())), ()))
-    columns = [{"key": field, "day": "dn"}.get(g, g) for g in group]
-    aggregates = {c: a for c, a in _cohort_counts(_on_time_q(current_rules())).items() if c in counters}
-    if not columns:
-        yield (), qs.aggregate(**aggregates)
-        return
-    for row in qs.values(*columns).annotate(**aggregates).order_by():
-        key = tuple(row.pop(c) for c in columns)
-        yield tuple(EPOCH + timedelta(days=int(k)) if g == "day" else k for g, k in zip(group, key, strict=True)), row
-
-
-def _cohort_counts(on_time: Q) -> dict[str, Any]:
-    """The cohort counters as aggregates over CaseFact rows (evaluation.cohorts counts the same)."""
-    closed = Q(state=State.CLOSED)
-    not_fixed = Q(self_fixed_at__isnull=True)
-    return {
-        "collected": Count(Value(1)),
-        "self_fixed": Count(Value(1), filter=closed & Q(self_fixed_at__isnull=False)),
-        "dispatched": Count(Value(1), filter=Q(state__in=DISPATCHED_STATES) & not_fixed),
-        "closed": Count(Value(1), filter=closed),
-        "closed_dispatched": Count(Value(1), filter=closed & not_fixed),
-        "closed_on_time": Count(Value(1), filter=closed & not_fixed & on_time),
-    }
+    """The same counts as `_from_cube`, from the case facts (the same definitions: evaluation.cohorts)."""
+    columns = _stored_counters(counters)
+    qs = cohorts.facts_of(dim, CaseFact.objects.filter(_reported(p) & frame.fact_q()))
+    names = [{"key": "c_key", "day": "c_day"}.get(g, g) for g in group]
+    aggregates = cohorts.aggregates(tuple(columns.values()))
+    rows = [qs.aggregate(**aggregates)] if not names else qs.values(*names).annotate(**aggregates).order_by()
+    for row in rows:
+        key = tuple(row.pop(n) for n in names)
+        yield (
+            tuple(int(k) if g == "key" and dim != "o" else k for g, k in zip(group, key, strict=True)),
+            {c: row[name] for c, name in columns.items()},
+        )
 
 
 def _zero() -> dict[str, int]:
@@ -612,7 +585,7 @@ def summary(viewer: Viewer, period: Period, scope: Scope, now: datetime | None =
         "scope": {
             "kind": scope.kind,
             "code": scope.code,
-            "text": f"{scope.kind}:{scope.code}" if scope.code else "city",
+            "text": scope.text,
         },
         "breadcrumbs": breadcrumbs(scope),
         "kpis": cards,

@@ -130,8 +130,8 @@ def apply(delta: dict[Key, tuple[int, ...]]) -> None:
 # --- rebuild and check: the same counts as a GROUP BY over the facts -------------------------------
 
 
-def _aggregates() -> dict[str, Any]:
-    """`counters()` as aggregates over CaseFact rows, in the order of COHORT_COUNTERS."""
+def aggregates(counters: tuple[str, ...] = COHORT_COUNTERS) -> dict[str, Any]:
+    """`counters()` as aggregates over CaseFact rows (those named, in the order of COHORT_COUNTERS)."""
     closed = Q(state=State.CLOSED)
     closed_dispatched = closed & Q(self_fixed_at__isnull=True)
     on_time = closed_dispatched & Q(handled_late=False)
@@ -144,33 +144,37 @@ def _aggregates() -> dict[str, Any]:
         on_time,
         on_time & Q(extensions=0),
     )
-    return {name: Count(Value(1), filter=q) for name, q in zip(COHORT_COUNTERS, filters, strict=True)}
+    return {
+        name: Count(Value(1), filter=q) for name, q in zip(COHORT_COUNTERS, filters, strict=True) if name in counters
+    }
 
 
-def grouped(dim: str) -> QuerySet:
-    """The cohort counts of one dimension computed from `CaseFact` (rows like CohortCount's)."""
+def facts_of(dim: str, qs: QuerySet | None = None) -> QuerySet:
+    """The facts (of `qs`, else all) that count in dimension `dim`, with `c_day` (the local day of
+    report) and `c_key` (the dimension's key) annotated."""
     from .facts import _tz
 
     field = DIMENSIONS[dim]
-    qs = CaseFact.objects.all()
+    qs = CaseFact.objects.all() if qs is None else qs
     if field is not None:
         qs = qs.filter(**{f"{field}__isnull": False})
     if dim == "r":
-        qs = qs.filter(source="collector")
+        qs = qs.filter(source="collector")  # collectors' own reports only
     key = (
         Value("")
         if field is None
         else (F(field) if dim == "o" else Cast(field, output_field=CohortCount._meta.get_field("key")))
     )
+    return qs.annotate(c_day=TruncDate("reported_at", tzinfo=_tz()), c_key=key)
+
+
+def grouped(dim: str) -> QuerySet:
+    """The cohort counts of one dimension computed from `CaseFact` (rows like CohortCount's)."""
     return (
-        qs.annotate(
-            c_day=TruncDate("reported_at", tzinfo=_tz()),
-            c_work_grid=Coalesce("work_grid_id", 0),
-            c_department=Coalesce("department_id", 0),
-            c_key=key,
-        )
+        facts_of(dim)
+        .annotate(c_work_grid=Coalesce("work_grid_id", 0), c_department=Coalesce("department_id", 0))
         .values("c_day", "street_id", "community_id", "c_work_grid", "c_department", "c_key")
-        .annotate(**_aggregates())
+        .annotate(**aggregates())
         .order_by()
     )
 

@@ -77,6 +77,11 @@ class Scope:
     code: str = ""
     obj_id: int | None = None
 
+    @property
+    def text(self) -> str:
+        """As `parse_scope` reads it: "city" or "street:<code>" …"""
+        return f"{self.kind}:{self.code}" if self.code else "city"
+
     def fact_q(self) -> Q:
         """The filter on CaseFact rows (their location snapshot) for this scope."""
         from urbangrid.geo.models import AdminDivision

@@ -30,10 +30,6 @@ def max_age() -> int:
     return int(getattr(settings, "URBANGRID_EVALUATION_MAX_AGE", 600))
 
 
-def scope_text(scope: Scope) -> str:
-    return f"{scope.kind}:{scope.code}" if scope.code else "city"
-
-
 def _json(value: Any) -> Any:
     """As stored in a JSON field and read back (dates as text), so stored and fresh rows compare equal."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
@@ -50,9 +46,7 @@ def evaluation(
     now = now or timezone.now()
     rules = _json(current_rules())
     row = (
-        StoredEvaluation.objects.filter(
-            object_type=object_type, first=period.first, last=period.last, scope=scope_text(scope)
-        )
+        StoredEvaluation.objects.filter(object_type=object_type, first=period.first, last=period.last, scope=scope.text)
         .only("rows", "computed_at", "counting_rules")
         .first()
     )
@@ -70,7 +64,7 @@ def refresh(object_type: str, period: Period, scope: Scope) -> tuple[list[dict[s
         object_type=object_type,
         first=period.first,
         last=period.last,
-        scope=scope_text(scope),
+        scope=scope.text,
         defaults={
             "period": period.label,
             "counting_rules": _json(current_rules()),
