@@ -242,16 +242,24 @@ def test_year_is_weekly(world, month):
     assert sum(b["collected"] for b in s["trend"]["buckets"]) == 9
 
 
-def test_department_staff_see_their_own(world, month, client, monkeypatch):
+@pytest.mark.parametrize("max_age", [0, 600])
+def test_department_staff_see_their_own(world, month, client, monkeypatch, settings, max_age):
     from django.utils import timezone
 
     monkeypatch.setattr(timezone, "now", lambda: NOW)
+    settings.URBANGRID_EVALUATION_MAX_AGE = max_age
+    if max_age:  # the stored evaluation of the city holds every department: a leader asked first
+        client.force_login(world.leader)
+        every = client.get("/dashboard/api/summary.json?period=2026-11").json()
+        assert {d["id"] for d in every["departments"]} > {world.municipal.pk}
     client.force_login(world.other_handler)  # 市政部门
     r = client.get("/dashboard/api/summary.json?period=2026-11")
     assert r.status_code == 200
     s = r.json()
     assert kpi(s, "collected")["value"] == 1
     assert {d["id"] for d in s["departments"]} == {world.municipal.pk}
+    assert s["departments"][0]["composite"] is not None  # its own evaluation, live or stored
+    assert (s["evaluated_at"] is not None) == bool(max_age)
     assert list_count(client, kpi(s, "collected")["url"]) == 1
     assert kpi(s, "overdue")["value"] == 1
     assert client.get("/dashboard/?period=2026-11").status_code == 200
