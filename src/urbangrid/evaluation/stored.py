@@ -26,10 +26,6 @@ from .periods import Period, Scope, parse_period
 from .rules import rules as current_rules
 
 
-def max_age() -> int:
-    return int(getattr(settings, "URBANGRID_EVALUATION_MAX_AGE", 600))
-
-
 def _json(value: Any) -> Any:
     """As stored in a JSON field and read back (dates as text), so stored and fresh rows compare equal."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
@@ -40,7 +36,7 @@ def evaluation(
 ) -> tuple[list[dict[str, Any]], datetime | None]:
     """The evaluation rows of the object type in the period and scope, and when they were
     computed (None: just now, not stored because URBANGRID_EVALUATION_MAX_AGE is 0)."""
-    age = max_age()
+    age = settings.URBANGRID_EVALUATION_MAX_AGE
     if age <= 0:
         return evaluate(object_type, period, scope), None
     now = now or timezone.now()
