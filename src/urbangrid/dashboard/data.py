@@ -1,6 +1,8 @@
-"""What the dashboards show, computed from the evaluation app's per-case facts (`CaseFact`,
-kept by the history hook: never a scan of the history) and, for what is live (overdue now, the
-newest cases), from the indexed case table.
+"""What the dashboards show, computed from the evaluation app's cohort counts (pre-aggregated per
+reported day, work grid, department and key; kept exactly equal to the per-case facts by the
+history hook: never a scan of the history), from a unit grid's facts, from the stored evaluation
+of the period (department rates and composites, evaluation.stored) and, for what is live (overdue
+now, the newest cases), from the indexed case table.
 
 Every count is of cases the case list can select with its filter parameters
 (`cases.filters`), and each comes with that list's URL (`links`): the number on the dashboard
