@@ -6,6 +6,7 @@ test-artifacts/; every page is checked with axe-core and under the strict CSP.""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,8 @@ def test_collector_reports_with_picker_preview_and_grid_warning(world, new_page,
     outside = world.point(3)  # collector2's grid
     page = new_page(PHONE, geolocation={"longitude": outside[0], "latitude": outside[1]}, permissions=["geolocation"])
     login(page, world.collector)
+    # the grids arrive after the position (the order that once left the pin out of view)
+    page.route(re.compile(r".*/m/grids.*"), lambda route: (time.sleep(0.6), route.continue_()))
     page.goto("/m/report/")
     page.wait_for_load_state("networkidle")
     page.wait_for_selector("#cat-picker[data-ready='1']")

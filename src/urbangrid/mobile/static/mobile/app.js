@@ -134,7 +134,7 @@
     fetch(el.dataset.grids, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (fc) {
       var layer = L.geoJSON(fc, { style: { color: "#1a56c4", weight: 2, fillOpacity: 0.06 }, interactive: false }).addTo(map);
       if (fit && fc.features.length) map.fitBounds(layer.getBounds(), { maxZoom: 18 });
-      if (done) done(fc);
+      if (done) done(fc, layer);
     }).catch(function () { /* offline: the map works without the grids */ });
   }
   var homeMap = document.getElementById("m-map");
@@ -170,9 +170,13 @@
     var at = pin.getLatLng();
     if (!pinMap.getBounds().pad(-0.1).contains(at)) pinMap.panTo(at);
   }
-  gridsLayer(pinMap, pinEl, true, function (fc) {
+  /* The grids may arrive after the position: fit the grids and the pin together (a fit to the
+     grids alone, animated, would leave a pin outside them out of view). */
+  gridsLayer(pinMap, pinEl, false, function (fc, layer) {
     grids = fc;
-    keepPinVisible();
+    var bounds = layer.getBounds();
+    if (pin) bounds.extend(pin.getLatLng());
+    if (bounds.isValid()) pinMap.fitBounds(bounds, { maxZoom: 18 });
     checkGrid();
   });
   function setPos(lo, la, label) {
